@@ -1,0 +1,199 @@
+/**
+ * The command line: `serve`, and admin commands that work directly on the KV store given
+ * by `--kv` / `MODYARD_KV` (also while a server runs on it).
+ *
+ * @module
+ */
+
+import { ConfigError, loadConfig, SETTINGS } from "../config.ts";
+import {
+  AccountError,
+  createToken,
+  createUser,
+  listTokens,
+  listUsers,
+  revokeToken,
+  setPassword,
+  setVisibility,
+} from "../registry/accounts.ts";
+import { startServer } from "../server.ts";
+import { sweepAbandonedUploads } from "../store/blob_store.ts";
+import { openStore, StoreError } from "../store/open_store.ts";
+
+const USAGE = `usage: main.ts COMMAND [options]
+
+commands:
+  serve                                  start the server
+  user create NAME [--admin] [--private] [--password-stdin]
+  user list
+  user passwd NAME --password-stdin
+  owner visibility OWNER public|private
+  token create USER [--scope read|write] [--label TEXT] [--expires 30d]
+  token list USER
+  token revoke USER TOKEN_ID
+  gc                                     remove the chunks of abandoned uploads
+
+settings (flag / environment variable, default):
+${SETTINGS.map((s) => `  --${s.flag} / ${s.env} (${s.fallback || "none"}): ${s.help}`).join("\n")}
+`;
+
+/** Thrown for a malformed command line (exit code 2). */
+class UsageError extends Error {}
+
+/** Runs the command line; resolves to the process exit code (never for `serve`). */
+export async function runCli(args: string[]): Promise<number> {
+  try {
+    const { config, rest } = loadConfig(args, (name) => Deno.env.get(name));
+    const { positional, flags } = splitFlags(rest);
+    const [command, sub] = positional;
+    if (command === undefined || command === "help" || flags.has("help")) {
+      console.error(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "serve") {
+      const running = await startServer(config);
+      await running.server.finished;
+      return 0;
+    }
+    const kv = await openStore(config.kv || undefined);
+    try {
+      return await runAdmin(kv, command, sub, positional.slice(2), flags);
+    } finally {
+      kv.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      console.error(`error: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (err instanceof AccountError || err instanceof StoreError) {
+      console.error(`error: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function runAdmin(
+  kv: Deno.Kv,
+  command: string,
+  sub: string | undefined,
+  args: string[],
+  flags: Map<string, string | true>,
+): Promise<number> {
+  const arg = (i: number, what: string) => {
+    if (args[i] === undefined) throw new UsageError(`missing ${what}`);
+    return args[i];
+  };
+  switch (`${command} ${sub ?? ""}`.trim()) {
+    case "user create": {
+      const password = flags.has("password-stdin") ? await readPasswordFromStdin() : undefined;
+      const user = await createUser(kv, arg(0, "user name"), {
+        admin: flags.has("admin"),
+        visibility: flags.has("private") ? "private" : "public",
+        password,
+      });
+      console.log(`created ${user.admin ? "admin " : ""}user ${user.name}`);
+      return 0;
+    }
+    case "user list":
+      for (const u of await listUsers(kv)) {
+        console.log(`${u.name}\t${u.admin ? "admin" : "user"}\t${u.visibility}\t${u.createdAt}`);
+      }
+      return 0;
+    case "user passwd":
+      if (!flags.has("password-stdin")) throw new UsageError("user passwd needs --password-stdin");
+      await setPassword(kv, arg(0, "user name"), await readPasswordFromStdin());
+      console.log("password set");
+      return 0;
+    case "owner visibility": {
+      const visibility = arg(1, "visibility");
+      if (visibility !== "public" && visibility !== "private") {
+        throw new UsageError("visibility must be public or private");
+      }
+      await setVisibility(kv, arg(0, "owner"), visibility);
+      console.log(`owner ${args[0]} is now ${visibility}`);
+      return 0;
+    }
+    case "token create": {
+      const scope = flagValue(flags, "scope") ?? "read";
+      if (scope !== "read" && scope !== "write") {
+        throw new UsageError("--scope must be read or write");
+      }
+      const expires = flagValue(flags, "expires");
+      const { token } = await createToken(kv, arg(0, "user name"), {
+        scope,
+        label: flagValue(flags, "label") ?? "",
+        expiresAt: expires === undefined
+          ? undefined
+          : new Date(Date.now() + parseDuration(expires)),
+      });
+      console.log(token);
+      return 0;
+    }
+    case "token list":
+      for (const t of await listTokens(kv, arg(0, "user name"))) {
+        console.log(`${t.id}\t${t.scope}\t${t.expiresAt ?? "never"}\t${t.label}`);
+      }
+      return 0;
+    case "token revoke":
+      await revokeToken(kv, arg(0, "user name"), arg(1, "token id"));
+      console.log("token revoked");
+      return 0;
+    case "gc": {
+      const swept = await sweepAbandonedUploads(kv);
+      for (const s of swept) {
+        console.log(
+          `removed abandoned upload ${s.blobId} (owner ${s.owner}): ${s.chunks} chunks, ${s.bytes} bytes`,
+        );
+      }
+      console.log(`gc: removed ${swept.length} abandoned upload(s)`);
+      return 0;
+    }
+  }
+  throw new UsageError(`unknown command ${JSON.stringify(`${command} ${sub ?? ""}`.trim())}`);
+}
+
+function splitFlags(args: string[]): { positional: string[]; flags: Map<string, string | true> } {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  const valued = new Set(["scope", "label", "expires"]);
+  for (let i = 0; i < args.length; i++) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
+    if (!m) {
+      positional.push(args[i]);
+    } else if (m[2] !== undefined) {
+      flags.set(m[1], m[2]);
+    } else if (valued.has(m[1])) {
+      if (i + 1 >= args.length) throw new UsageError(`--${m[1]} needs a value`);
+      flags.set(m[1], args[++i]);
+    } else {
+      flags.set(m[1], true);
+    }
+  }
+  return { positional, flags };
+}
+
+function flagValue(flags: Map<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  return v === true ? undefined : v;
+}
+
+/** Parses `30d`, `12h`, `15m`, `90s` into milliseconds. */
+function parseDuration(text: string): number {
+  const m = /^([1-9][0-9]*)([dhms])$/.exec(text);
+  if (!m) {
+    throw new UsageError(
+      `--expires must look like 30d, 12h, 15m or 90s, not ${JSON.stringify(text)}`,
+    );
+  }
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[m[2] as "d" | "h" | "m" | "s"];
+  return Number(m[1]) * unit;
+}
+
+async function readPasswordFromStdin(): Promise<string> {
+  const text = await new Response(Deno.stdin.readable).text();
+  const password = text.replace(/\r?\n$/, "");
+  if (password === "") throw new UsageError("no password on standard input");
+  return password;
+}

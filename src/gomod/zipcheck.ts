@@ -1,0 +1,232 @@
+/**
+ * The file-level rules of golang.org/x/mod/zip.CheckZip applied to a list of central
+ * directory entries, plus modyard's stricter refusal of directory entries. Pure: the
+ * caller reads the archive.
+ *
+ * @module
+ */
+
+import { checkFilePath, checkModulePath, checkModuleVersion } from "./path.ts";
+
+/** Largest module zip and largest total uncompressed size (x/mod MaxZipFile). */
+export const MAX_ZIP_SIZE = 500 * 1024 * 1024;
+/** Largest root go.mod (x/mod MaxGoMod). */
+export const MAX_GO_MOD_SIZE = 16 * 1024 * 1024;
+/** Largest root LICENSE (x/mod MaxLICENSE). */
+export const MAX_LICENSE_SIZE = 16 * 1024 * 1024;
+/**
+ * Longest accepted module path, in bytes. Module paths become part of KV keys (at most
+ * 2,048 bytes together with owner and version), so they are bounded well below that.
+ */
+export const MAX_MODULE_PATH_LENGTH = 1000;
+/** Longest accepted version string, in bytes (also part of KV keys). */
+export const MAX_VERSION_LENGTH = 200;
+
+/** A central-directory entry as the checker needs it. */
+export interface ZipEntryInfo {
+  /** The entry name decoded as strict UTF-8, or `null` when the raw bytes are not UTF-8. */
+  name: string | null;
+  /** Declared uncompressed size. */
+  size: number;
+}
+
+/** The module an archive names, taken from its first entry. */
+export interface ModuleId {
+  /** Module path. */
+  path: string;
+  /** Version. */
+  version: string;
+}
+
+/** Thrown when an archive breaks a rule; the message names the rule and the entry. */
+export class ZipRuleError extends Error {
+  /** Creates the error with a message suitable for a plain-text 400 reply. */
+  constructor(message: string) {
+    super(message);
+    this.name = "ZipRuleError";
+  }
+}
+
+/**
+ * Finds the module path and version an archive names from its first entry's
+ * `path@version/` prefix, and checks both. Throws {@link ZipRuleError}.
+ *
+ * @example
+ * ```ts
+ * identifyModule([{ name: "example.com/m@v1.0.0/go.mod", size: 9 }]);
+ * // { path: "example.com/m", version: "v1.0.0" }
+ * ```
+ */
+export function identifyModule(entries: readonly ZipEntryInfo[]): ModuleId {
+  if (entries.length === 0) {
+    throw new ZipRuleError("zip file has no entries, so it names no module");
+  }
+  const first = entries[0].name;
+  if (first === null) throw new ZipRuleError("first zip entry name is not valid UTF-8");
+  const at = first.indexOf("@");
+  const slash = at < 0 ? -1 : first.indexOf("/", at);
+  if (at <= 0 || slash < 0) {
+    throw new ZipRuleError(
+      `${printable(first)}: zip entry does not start with a "module@version/" prefix`,
+    );
+  }
+  const path = first.slice(0, at), version = first.slice(at + 1, slash);
+  if (new TextEncoder().encode(path).length > MAX_MODULE_PATH_LENGTH) {
+    throw new ZipRuleError(
+      `module path is too long (${path.length} bytes; limit is ${MAX_MODULE_PATH_LENGTH})`,
+    );
+  }
+  if (new TextEncoder().encode(version).length > MAX_VERSION_LENGTH) {
+    throw new ZipRuleError(
+      `version is too long (${version.length} bytes; limit is ${MAX_VERSION_LENGTH})`,
+    );
+  }
+  const pathErr = checkModulePath(path);
+  if (pathErr) throw new ZipRuleError(pathErr);
+  const versionErr = checkModuleVersion(path, version);
+  if (versionErr) throw new ZipRuleError(versionErr);
+  return { path, version };
+}
+
+/** What the entry checks found out about a valid archive. */
+export interface CheckedZip {
+  /** Whether the archive has a root `go.mod`. */
+  hasGoMod: boolean;
+  /** Sum of declared uncompressed sizes. */
+  totalSize: number;
+}
+
+/**
+ * Applies x/mod CheckZip's per-entry rules and modyard's stricter ones to every entry of
+ * an archive for module `m`. Throws {@link ZipRuleError} listing every offending entry.
+ *
+ * @example
+ * ```ts
+ * checkZipEntries({ path: "example.com/m", version: "v1.0.0" }, [
+ *   { name: "example.com/m@v1.0.0/go.mod", size: 22 },
+ * ]); // { hasGoMod: true, totalSize: 22 }
+ * ```
+ */
+export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): CheckedZip {
+  const prefix = `${m.path}@${m.version}/`;
+  const problems: string[] = [];
+  const seen = new Map<string, { path: string; isDir: boolean }>();
+  let hasGoMod = false;
+  let totalSize = 0;
+  let sizeProblem = "";
+
+  const collision = (p: string, isDir: boolean): string | null => {
+    const fold = foldCase(p);
+    const other = seen.get(fold);
+    if (other) {
+      if (other.path !== p) {
+        return `case-insensitive file name collision: ${JSON.stringify(other.path)} and ${
+          JSON.stringify(p)
+        }`;
+      }
+      if (other.isDir !== isDir) return `entry ${JSON.stringify(p)} is both a file and a directory`;
+      if (!isDir) return `multiple entries for file ${JSON.stringify(p)}`;
+    } else {
+      seen.set(fold, { path: p, isDir });
+    }
+    const slash = p.lastIndexOf("/");
+    return slash > 0 ? collision(p.slice(0, slash), true) : null;
+  };
+
+  for (const entry of entries) {
+    const full = entry.name;
+    if (full === null) {
+      problems.push("zip entry name is not valid UTF-8");
+      continue;
+    }
+    const fail = (why: string) => problems.push(`${printable(full)}: ${why}`);
+    if (!full.startsWith(prefix)) {
+      fail(`path does not have prefix ${JSON.stringify(prefix)}`);
+      continue;
+    }
+    const name = full.slice(prefix.length);
+    if (name === "" || name.endsWith("/")) {
+      fail(
+        "directory entries are not allowed: the go command hashes them but not the extracted tree, " +
+          "so `go mod verify` would fail; rebuild the zip with `zip -D` or `modyard publish`",
+      );
+      continue;
+    }
+    if (cleanPath(name) !== name) {
+      fail("file path is not clean");
+      continue;
+    }
+    const pathErr = checkFilePath(name);
+    if (pathErr) {
+      fail(pathErr);
+      continue;
+    }
+    const collisionErr = collision(name, false);
+    if (collisionErr) {
+      fail(collisionErr);
+      continue;
+    }
+    const base = name.slice(name.lastIndexOf("/") + 1);
+    if (base.toLowerCase() === "go.mod") {
+      if (base !== name) {
+        fail("go.mod file not in module root directory");
+        continue;
+      }
+      if (name !== "go.mod") {
+        fail("go.mod files must have lowercase names");
+        continue;
+      }
+      hasGoMod = true;
+    }
+    const size = entry.size;
+    if (size >= 0 && MAX_ZIP_SIZE - totalSize >= size) {
+      totalSize += size;
+    } else if (!sizeProblem) {
+      sizeProblem =
+        `total uncompressed size of module contents too large (max size is ${MAX_ZIP_SIZE} bytes)`;
+    }
+    if (name === "go.mod" && size > MAX_GO_MOD_SIZE) {
+      fail(`go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`);
+    } else if (name === "LICENSE" && size > MAX_LICENSE_SIZE) {
+      fail(`LICENSE file too large (max size is ${MAX_LICENSE_SIZE} bytes)`);
+    }
+  }
+  if (sizeProblem) problems.push(sizeProblem);
+  if (problems.length > 0) throw new ZipRuleError(problems.join("\n"));
+  const versionErr = checkModuleVersion(m.path, m.version, hasGoMod);
+  if (versionErr) throw new ZipRuleError(versionErr);
+  return { hasGoMod, totalSize };
+}
+
+/** path.Clean for the relative slash-separated names found in zips. */
+function cleanPath(p: string): string {
+  const rooted = p.startsWith("/");
+  const out: string[] = [];
+  for (const elem of p.split("/")) {
+    if (elem === "" || elem === ".") continue;
+    if (elem === "..") {
+      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
+      else if (!rooted) out.push("..");
+    } else {
+      out.push(elem);
+    }
+  }
+  const joined = out.join("/");
+  return rooted ? "/" + joined : joined || ".";
+}
+
+/** A case fold close to Go's strings-to-fold: each character to its simple lowercase. */
+function foldCase(s: string): string {
+  let out = "";
+  for (const c of s) {
+    const upper = c.toUpperCase();
+    out += [...upper].length === 1 ? upper.toLowerCase() : c.toLowerCase();
+  }
+  return out;
+}
+
+/** Quotes names with control characters so a reply stays one readable line per entry. */
+function printable(name: string): string {
+  // deno-lint-ignore no-control-regex
+  return /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
+}

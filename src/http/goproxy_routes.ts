@@ -1,0 +1,114 @@
+/**
+ * The GOPROXY protocol under `/api/packages/{owner}/go/`: `list`, `.info`, `.mod`, `.zip`,
+ * `@latest`, and Gitea's `latest.*` aliases.
+ *
+ * @module
+ */
+
+import { unescapeCase } from "../gomod/path.ts";
+import type { VersionRecord } from "../store/records.ts";
+import type { RequestContext } from "./context.ts";
+import { HttpError } from "./http_error.ts";
+import { type CachePolicy, respond } from "./responses.ts";
+
+/** A parsed GOPROXY request path. */
+export type ProxyRequest =
+  | { module: string; kind: "list" }
+  | { module: string; kind: "latest" }
+  | { module: string; kind: "info" | "mod" | "zip"; version: string };
+
+/**
+ * Parses the part of a GOPROXY URL after `/go/` (already percent-decoded): the
+ * case-encoded module path, then `@v/list`, `@v/{version}.{info,mod,zip}` or `@latest`.
+ * Throws a 404 {@link HttpError} for a path no `go` command would send.
+ *
+ * @example
+ * ```ts
+ * parseProxyPath("github.com/!burnt!sushi/toml/@v/v1.2.0.info");
+ * // { module: "github.com/BurntSushi/toml", kind: "info", version: "v1.2.0" }
+ * ```
+ */
+export function parseProxyPath(rest: string): ProxyRequest {
+  const unescape = (s: string, what: string) => {
+    const out = unescapeCase(s);
+    if (out === null || out === "") {
+      throw new HttpError(404, `invalid escaped ${what} ${JSON.stringify(s)}`);
+    }
+    return out;
+  };
+  if (rest.endsWith("/@latest")) {
+    return { module: unescape(rest.slice(0, -"/@latest".length), "module path"), kind: "latest" };
+  }
+  const at = rest.lastIndexOf("/@v/");
+  if (at < 0) throw new HttpError(404, `not a GOPROXY path: ${JSON.stringify(rest)}`);
+  const module = unescape(rest.slice(0, at), "module path");
+  const file = rest.slice(at + 4);
+  if (file === "list") return { module, kind: "list" };
+  const dot = file.lastIndexOf(".");
+  const ext = file.slice(dot + 1);
+  if (dot <= 0 || (ext !== "info" && ext !== "mod" && ext !== "zip")) {
+    throw new HttpError(404, `not a GOPROXY file: ${JSON.stringify(file)}`);
+  }
+  return { module, kind: ext, version: unescape(file.slice(0, dot), "version") };
+}
+
+/** Answers one GOPROXY read for an owner the principal may read. */
+export async function serveProxyRequest(ctx: RequestContext, rest: string): Promise<Response> {
+  const owner = await ctx.readableOwner();
+  const req = parseProxyPath(rest);
+  const modules = ctx.services.modules;
+  const isPrivate = owner.visibility === "private";
+
+  if (req.kind === "list") {
+    const versions = await modules.versions(owner.name, req.module);
+    if (versions.length === 0) throw notFound(req.module);
+    return respond(ctx.request, await modules.listBody(owner.name, req.module), TEXT, MUTABLE);
+  }
+  if (req.kind === "latest") {
+    const latest = await modules.latest(owner.name, req.module);
+    if (!latest) throw notFound(req.module);
+    return respond(ctx.request, infoBody(latest), JSON_TYPE, MUTABLE);
+  }
+
+  let record: VersionRecord | undefined;
+  let policy: CachePolicy;
+  if (req.version === "latest") {
+    record = await modules.latest(owner.name, req.module);
+    if (!record) throw notFound(req.module);
+    policy = MUTABLE;
+  } else {
+    record = await modules.version(owner.name, req.module, req.version);
+    if (!record) throw notFound(`${req.module}@${req.version}`);
+    const etag = req.kind === "mod" ? record.goModH1 : record.h1;
+    policy = { kind: "immutable", etag, isPrivate };
+  }
+  switch (req.kind) {
+    case "info":
+      return respond(ctx.request, infoBody(record), JSON_TYPE, policy);
+    case "mod":
+      return respond(
+        ctx.request,
+        await modules.goMod(record) as Uint8Array<ArrayBuffer>,
+        TEXT,
+        policy,
+      );
+    case "zip": {
+      const body = ctx.request.method === "HEAD" ? null : modules.zip(record);
+      return respond(ctx.request, body as BodyInit, "application/zip", policy, {
+        "content-length": String(record.size),
+      });
+    }
+  }
+}
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json";
+const MUTABLE: CachePolicy = { kind: "mutable" };
+
+function infoBody(record: VersionRecord): string {
+  return JSON.stringify({ Version: record.version, Time: record.time }) + "\n";
+}
+
+function notFound(what: string): HttpError {
+  return new HttpError(404, `${what}: not found`);
+}

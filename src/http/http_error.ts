@@ -1,0 +1,29 @@
+/**
+ * The one error type of the HTTP layer, rendered as a plain-text response in one place.
+ *
+ * @module
+ */
+
+/** An error with the HTTP status and plain-text reason to answer it with. */
+export class HttpError extends Error {
+  /** Creates the error; `headers` are added to the response (e.g. `WWW-Authenticate`). */
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+/** Renders an error as `text/plain` with a trailing newline, as the `go` command prints it. */
+export function errorResponse(err: HttpError): Response {
+  return new Response(err.message + "\n", {
+    status: err.status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...err.headers },
+  });
+}
+
+/** The challenge sent with 401 responses. */
+export const BASIC_CHALLENGE = { "www-authenticate": 'Basic realm="modyard"' };

@@ -1,0 +1,166 @@
+/**
+ * Users and tokens: creation, listing, revocation. Used by the CLI and the HTTP API.
+ *
+ * @module
+ */
+
+import { keys } from "../store/keys.ts";
+import type { TokenRecord, UserRecord } from "../store/records.ts";
+import { hashPassword, newToken, tokenHash } from "./secrets.ts";
+import { bumpGeneration } from "./state_cache.ts";
+
+/** Thrown for a request the account rules refuse; the message says why. */
+export class AccountError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "AccountError";
+  }
+}
+
+const RESERVED_NAMES = new Set(["admin", "api", "healthz", "static", "assets", "login", "-"]);
+
+/**
+ * Checks an owner name: 1–64 characters of lowercase letters, digits, `-`, `_`, `.`,
+ * starting with a letter or digit, and not reserved.
+ *
+ * @example
+ * ```ts
+ * checkOwnerName("alice"); // null
+ * checkOwnerName("Alice"); // "owner name \"Alice\" …"
+ * ```
+ */
+export function checkOwnerName(name: string): string | null {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(name)) {
+    return `owner name ${
+      JSON.stringify(name)
+    } must be 1-64 characters of lowercase letters, digits, "-", "_" and ".", starting with a letter or digit`;
+  }
+  if (RESERVED_NAMES.has(name)) return `owner name ${JSON.stringify(name)} is reserved`;
+  return null;
+}
+
+/** Creates a user; refuses an invalid or taken name. */
+export async function createUser(
+  kv: Deno.Kv,
+  name: string,
+  options: { admin?: boolean; password?: string; visibility?: "public" | "private" } = {},
+): Promise<UserRecord> {
+  const problem = checkOwnerName(name);
+  if (problem) throw new AccountError(problem);
+  const user: UserRecord = {
+    name,
+    admin: options.admin ?? false,
+    visibility: options.visibility ?? "public",
+    createdAt: new Date().toISOString(),
+  };
+  if (options.password !== undefined) user.password = await hashPassword(options.password);
+  const res = await bumpGeneration(
+    kv.atomic().check({ key: keys.user(name), versionstamp: null }).set(keys.user(name), user),
+  ).commit();
+  if (!res.ok) throw new AccountError(`user ${JSON.stringify(name)} already exists`);
+  return user;
+}
+
+/** Reads a user, or throws when it does not exist. */
+export async function requireUser(kv: Deno.Kv, name: string): Promise<Deno.KvEntry<UserRecord>> {
+  const entry = await kv.get<UserRecord>(keys.user(name));
+  if (entry.value === null) throw new AccountError(`no user ${JSON.stringify(name)}`);
+  return entry as Deno.KvEntry<UserRecord>;
+}
+
+/** Changes fields of a user with a compare-and-set, retrying on conflict. */
+export async function updateUser(
+  kv: Deno.Kv,
+  name: string,
+  change: (user: UserRecord) => UserRecord | Promise<UserRecord>,
+): Promise<UserRecord> {
+  for (;;) {
+    const entry = await requireUser(kv, name);
+    const next = await change({ ...entry.value });
+    const res = await bumpGeneration(kv.atomic().check(entry).set(entry.key, next)).commit();
+    if (res.ok) return next;
+  }
+}
+
+/** Lists all users in name order. */
+export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
+  const out: UserRecord[] = [];
+  for await (const e of kv.list<UserRecord>({ prefix: keys.users() })) out.push(e.value);
+  return out;
+}
+
+/** Options of a new token. */
+export interface TokenOptions {
+  /** `read` (default) or `write`. */
+  scope?: "read" | "write";
+  /** Free text shown in listings. */
+  label?: string;
+  /** Expiry time. */
+  expiresAt?: Date;
+}
+
+/** Creates a token for a user; returns the secret (shown once) and its record. */
+export async function createToken(
+  kv: Deno.Kv,
+  user: string,
+  options: TokenOptions = {},
+): Promise<{ token: string; record: TokenRecord }> {
+  const owner = await requireUser(kv, user);
+  const token = newToken();
+  const hash = tokenHash(token);
+  const record: TokenRecord = {
+    id: crypto.getRandomValues(new Uint8Array(6)).toHex(),
+    user,
+    scope: options.scope ?? "read",
+    label: options.label ?? "",
+    createdAt: new Date().toISOString(),
+  };
+  if (options.expiresAt) record.expiresAt = options.expiresAt.toISOString();
+  const res = await bumpGeneration(
+    kv.atomic()
+      .check(owner)
+      .check({ key: keys.token(hash), versionstamp: null })
+      .set(keys.token(hash), record)
+      .set(keys.userToken(user, record.id), hash),
+  ).commit();
+  if (!res.ok) throw new AccountError("user changed while the token was created; try again");
+  return { token, record };
+}
+
+/** Lists a user's tokens (never their secrets). */
+export async function listTokens(kv: Deno.Kv, user: string): Promise<TokenRecord[]> {
+  const out: TokenRecord[] = [];
+  for await (const e of kv.list<string>({ prefix: keys.userTokens(user) })) {
+    const token = await kv.get<TokenRecord>(keys.token(e.value));
+    if (token.value) out.push(token.value);
+  }
+  return out;
+}
+
+/** Revokes a user's token by id; throws when there is no such token. */
+export async function revokeToken(kv: Deno.Kv, user: string, id: string): Promise<void> {
+  const link = await kv.get<string>(keys.userToken(user, id));
+  if (link.value === null) {
+    throw new AccountError(`user ${JSON.stringify(user)} has no token ${JSON.stringify(id)}`);
+  }
+  await bumpGeneration(
+    kv.atomic().delete(keys.token(link.value)).delete(keys.userToken(user, id)),
+  ).commit();
+}
+
+/** Sets or replaces a user's password. */
+export async function setPassword(kv: Deno.Kv, user: string, password: string): Promise<void> {
+  if (password.length < 8) throw new AccountError("password must have at least 8 characters");
+  const hashed = await hashPassword(password);
+  await updateUser(kv, user, (u) => ({ ...u, password: hashed }));
+}
+
+/** Sets who may read an owner's modules. */
+export async function setVisibility(
+  kv: Deno.Kv,
+  owner: string,
+  visibility: "public" | "private",
+): Promise<void> {
+  await updateUser(kv, owner, (u) => ({ ...u, visibility }));
+}

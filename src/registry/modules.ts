@@ -1,0 +1,72 @@
+/**
+ * Reading published versions: the list of a module, one version, its go.mod and zip.
+ * Metadata goes through the state cache; zips stream from their chunks.
+ *
+ * @module
+ */
+
+import { compareVersions, isPseudoVersion, latestVersion } from "../gomod/version.ts";
+import { blobStream, readBlob } from "../store/blob_store.ts";
+import { keys } from "../store/keys.ts";
+import type { VersionRecord } from "../store/records.ts";
+import type { StateCache } from "./state_cache.ts";
+
+/** go.mod texts up to this size are kept in the per-process cache. */
+const CACHED_GO_MOD_LIMIT = 64 * 1024;
+
+/** Read access to the versions of modules. */
+export class ModuleReader {
+  /** Creates a reader over `kv`, caching through `cache`. */
+  constructor(private readonly kv: Deno.Kv, private readonly cache: StateCache) {}
+
+  /** All versions of a module of an owner, in semver order (empty when none). */
+  versions(owner: string, module: string): Promise<VersionRecord[]> {
+    return this.cache.get("versions", `${owner}\0${module}`, async () => {
+      const out: VersionRecord[] = [];
+      for await (
+        const e of this.kv.list<VersionRecord>({ prefix: keys.moduleVersions(owner, module) })
+      ) {
+        out.push(e.value);
+      }
+      return out.sort((a, b) => compareVersions(a.version, b.version));
+    });
+  }
+
+  /** One version, or `undefined`. */
+  async version(
+    owner: string,
+    module: string,
+    version: string,
+  ): Promise<VersionRecord | undefined> {
+    return (await this.versions(owner, module)).find((v) => v.version === version);
+  }
+
+  /** The `list` body: canonical versions, no pseudo-versions, semver order. */
+  async listBody(owner: string, module: string): Promise<string> {
+    return (await this.versions(owner, module))
+      .filter((v) => !isPseudoVersion(v.version))
+      .map((v) => v.version + "\n").join("");
+  }
+
+  /** What `@latest` answers, or `undefined` when the module has no versions. */
+  async latest(owner: string, module: string): Promise<VersionRecord | undefined> {
+    const all = await this.versions(owner, module);
+    const best = latestVersion(all.map((v) => v.version));
+    return all.find((v) => v.version === best);
+  }
+
+  /** The go.mod of a version: stored verbatim, or `module <path>\n` when the zip had none. */
+  goMod(record: VersionRecord): Promise<Uint8Array> {
+    if (record.modChunks === 0) {
+      return Promise.resolve(new TextEncoder().encode(`module ${record.module}\n`));
+    }
+    const read = () => readBlob(this.kv, record.blobId, "mod", record.modChunks, record.modSize);
+    if (record.modSize > CACHED_GO_MOD_LIMIT) return read();
+    return this.cache.get("gomod", record.blobId, read);
+  }
+
+  /** The zip of a version as a stream of its stored chunks. */
+  zip(record: VersionRecord): ReadableStream<Uint8Array> {
+    return blobStream(this.kv, record.blobId, "zip", record.chunks);
+  }
+}

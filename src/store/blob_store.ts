@@ -1,0 +1,301 @@
+/**
+ * Chunked, immutable blobs in Deno KV, written under an upload lease so that an upload
+ * that dies leaves chunks a sweeper can find, and never half a visible blob.
+ *
+ * @module
+ */
+
+import { type BlobPart, keys } from "./keys.ts";
+import type { UploadLease } from "./records.ts";
+
+/** Bytes per chunk: below the 65,536-byte value limit of Deno KV. */
+export const CHUNK_SIZE = 64_000;
+/** Chunks per atomic commit: 12 × 64,000 stays below the 819,200-byte commit limit. */
+const CHUNKS_PER_COMMIT = 12;
+
+/** Thrown when the lease of an upload was taken by a sweeper (the upload stalled). */
+export class LeaseLostError extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("Upload lease was reclaimed because the upload stalled");
+    this.name = "LeaseLostError";
+  }
+}
+
+/**
+ * The lease of one upload: the `["upload", blobId]` key whose deadline it keeps
+ * extending. Every write of chunks checks that the lease is still ours, so a sweeper that
+ * reclaimed it (and deletes the chunks) can never race a writer into a visible version.
+ */
+export class Lease {
+  #versionstamp: string;
+  #queue: Promise<unknown> = Promise.resolve();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    readonly kv: Deno.Kv,
+    readonly blobId: string,
+    readonly owner: string,
+    readonly stallMs: number,
+    versionstamp: string,
+    private readonly startedAt: number,
+  ) {
+    this.#versionstamp = versionstamp;
+  }
+
+  /** Starts a lease for a fresh blob id; it is renewed in the background every stallMs/3. */
+  static async start(kv: Deno.Kv, owner: string, stallMs: number): Promise<Lease> {
+    const blobId = crypto.randomUUID();
+    const now = Date.now();
+    const value: UploadLease = { owner, deadline: now + stallMs, startedAt: now };
+    const res = await kv.atomic().check({ key: keys.upload(blobId), versionstamp: null })
+      .set(keys.upload(blobId), value).commit();
+    if (!res.ok) throw new Error("Upload id collision");
+    const lease = new Lease(kv, blobId, owner, stallMs, res.versionstamp, now);
+    lease.#timer = setInterval(() => {
+      lease.commit((op) => op).catch(() => {});
+    }, Math.max(50, Math.floor(stallMs / 3)));
+    return lease;
+  }
+
+  /**
+   * Runs one atomic commit that checks the lease is still ours and renews it. `build`
+   * adds the caller's own mutations. Commits are serialised.
+   */
+  commit(build: (op: Deno.AtomicOperation) => Deno.AtomicOperation): Promise<void> {
+    const run = async () => {
+      const key = keys.upload(this.blobId);
+      const value: UploadLease = {
+        owner: this.owner,
+        deadline: Date.now() + this.stallMs,
+        startedAt: this.startedAt,
+      };
+      const op = build(this.kv.atomic().check({ key, versionstamp: this.#versionstamp }));
+      const res = await op.set(key, value).commit();
+      if (!res.ok) throw new LeaseLostError();
+      this.#versionstamp = res.versionstamp;
+    };
+    const next = this.#queue.then(run);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Runs the final commit: checks the lease and deletes it along with the caller's
+   * mutations. Returns the commit result so the caller can tell its own checks failed.
+   * Throws {@link LeaseLostError} when the lease itself is gone.
+   */
+  finish(
+    build: (op: Deno.AtomicOperation) => Deno.AtomicOperation,
+  ): Promise<Deno.KvCommitResult | Deno.KvCommitError> {
+    this.stopRenewing();
+    const run = async () => {
+      const key = keys.upload(this.blobId);
+      const res = await build(this.kv.atomic().check({ key, versionstamp: this.#versionstamp }))
+        .delete(key).commit();
+      if (!res.ok) {
+        const current = await this.kv.get(key);
+        if (current.versionstamp !== this.#versionstamp) throw new LeaseLostError();
+      }
+      return res;
+    };
+    const next = this.#queue.then(run);
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /** Abandons the upload: deletes the lease, then every chunk written under it. */
+  async abandon(): Promise<void> {
+    this.stopRenewing();
+    await this.#queue;
+    const res = await this.kv.atomic()
+      .check({ key: keys.upload(this.blobId), versionstamp: this.#versionstamp })
+      .delete(keys.upload(this.blobId)).commit();
+    if (res.ok) await deleteBlob(this.kv, this.blobId);
+  }
+
+  /** Stops the background renewal. */
+  stopRenewing(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** Writes one part of a blob as a sequence of chunks under a lease. */
+export class ChunkWriter {
+  #pending = new Uint8Array(CHUNK_SIZE);
+  #fill = 0;
+  #batch: Uint8Array[] = [];
+  /** Chunks committed so far. */
+  chunks = 0;
+  /** Bytes accepted so far. */
+  size = 0;
+
+  /** Creates a writer for `part` of the lease's blob. */
+  constructor(readonly lease: Lease, readonly part: BlobPart) {}
+
+  /** Accepts bytes; commits a batch of chunks when one is full. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < bytes.length) {
+      const n = Math.min(CHUNK_SIZE - this.#fill, bytes.length - offset);
+      this.#pending.set(bytes.subarray(offset, offset + n), this.#fill);
+      this.#fill += n;
+      offset += n;
+      this.size += n;
+      if (this.#fill === CHUNK_SIZE) {
+        this.#batch.push(this.#pending);
+        this.#pending = new Uint8Array(CHUNK_SIZE);
+        this.#fill = 0;
+        if (this.#batch.length === CHUNKS_PER_COMMIT) await this.#flush();
+      }
+    }
+  }
+
+  /** Commits whatever is still buffered. */
+  async close(): Promise<void> {
+    if (this.#fill > 0) {
+      this.#batch.push(this.#pending.slice(0, this.#fill));
+      this.#fill = 0;
+    }
+    await this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#batch.length === 0) return;
+    const batch = this.#batch;
+    this.#batch = [];
+    const first = this.chunks;
+    this.chunks += batch.length;
+    await this.lease.commit((op) => {
+      batch.forEach((chunk, i) =>
+        op.set(keys.blobChunk(this.lease.blobId, this.part, first + i), chunk)
+      );
+      return op;
+    });
+  }
+}
+
+/**
+ * Reads chunks `[from, to)` of a blob part, up to 10 per KV round trip.
+ * Throws when a chunk is missing (the blob was reclaimed under the reader).
+ */
+export async function readChunks(
+  kv: Deno.Kv,
+  blobId: string,
+  part: BlobPart,
+  from: number,
+  to: number,
+): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let i = from; i < to; i += 10) {
+    const batch = [];
+    for (let j = i; j < Math.min(to, i + 10); j++) batch.push(keys.blobChunk(blobId, part, j));
+    const entries = await kv.getMany<Uint8Array[]>(batch);
+    for (const e of entries) {
+      if (!(e.value instanceof Uint8Array)) {
+        throw new Error(`Blob ${blobId} is missing chunk ${JSON.stringify(e.key)}`);
+      }
+      out.push(e.value);
+    }
+  }
+  return out;
+}
+
+/**
+ * A stream of a blob part's bytes, read chunk batch by chunk batch: never the whole blob
+ * in memory.
+ */
+export function blobStream(
+  kv: Deno.Kv,
+  blobId: string,
+  part: BlobPart,
+  chunks: number,
+): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (next >= chunks) {
+        controller.close();
+        return;
+      }
+      const to = Math.min(chunks, next + 4);
+      const batch = await readChunks(kv, blobId, part, next, to);
+      next = to;
+      for (const c of batch) controller.enqueue(c);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** Reads a whole blob part into memory (for small parts such as a go.mod). */
+export async function readBlob(
+  kv: Deno.Kv,
+  blobId: string,
+  part: BlobPart,
+  chunks: number,
+  size: number,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const c of await readChunks(kv, blobId, part, 0, chunks)) {
+    out.set(c, offset);
+    offset += c.length;
+  }
+  return out;
+}
+
+/** Deletes every chunk of a blob; returns how many chunks and bytes were removed. */
+export async function deleteBlob(
+  kv: Deno.Kv,
+  blobId: string,
+): Promise<{ chunks: number; bytes: number }> {
+  let chunks = 0, bytes = 0;
+  let batch: Deno.KvKey[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const op = kv.atomic();
+    for (const key of batch) op.delete(key);
+    await op.commit();
+    batch = [];
+  };
+  for await (const entry of kv.list<Uint8Array>({ prefix: keys.blob(blobId) })) {
+    chunks++;
+    bytes += entry.value.byteLength;
+    batch.push(entry.key);
+    if (batch.length === 500) await flush();
+  }
+  await flush();
+  return { chunks, bytes };
+}
+
+/** One abandoned upload a sweep removed. */
+export interface SweptUpload {
+  /** Blob id of the upload. */
+  blobId: string;
+  /** Owner it was for. */
+  owner: string;
+  /** Chunks deleted. */
+  chunks: number;
+  /** Bytes deleted. */
+  bytes: number;
+}
+
+/**
+ * Removes uploads whose deadline has passed: first the lease (atomically, only if it is
+ * unchanged, so a live upload that just renewed it keeps it), then its chunks.
+ */
+export async function sweepAbandonedUploads(
+  kv: Deno.Kv,
+  now = Date.now(),
+): Promise<SweptUpload[]> {
+  const swept: SweptUpload[] = [];
+  for await (const entry of kv.list<UploadLease>({ prefix: keys.uploads() })) {
+    if (entry.value.deadline > now) continue;
+    const res = await kv.atomic().check(entry).delete(entry.key).commit();
+    if (!res.ok) continue;
+    const blobId = entry.key[1] as string;
+    const removed = await deleteBlob(kv, blobId);
+    swept.push({ blobId, owner: entry.value.owner, ...removed });
+  }
+  return swept;
+}

@@ -1,0 +1,50 @@
+/**
+ * Every Deno KV key shape modyard uses, in one place so the layout reads in one screen.
+ *
+ * | key | value |
+ * | --- | --- |
+ * | `["meta", "schema"]` | layout version (number) |
+ * | `["meta", "generation"]` | `Deno.KvU64`, bumped by every change a cache may hold |
+ * | `["user", name]` | {@link import("./records.ts").UserRecord} |
+ * | `["token", sha256hex]` | {@link import("./records.ts").TokenRecord} |
+ * | `["user_token", user, tokenId]` | sha256hex of that token (for listing and revoking) |
+ * | `["upload", blobId]` | {@link import("./records.ts").UploadLease} of an upload in progress |
+ * | `["blob", blobId, part, index]` | one chunk (≤ 64,000 bytes) of a blob part (`zip`, `mod`) |
+ * | `["version", owner, module, version]` | {@link import("./records.ts").VersionRecord} |
+ *
+ * @module
+ */
+
+/** The layout version this code reads and writes. */
+export const SCHEMA_VERSION = 1;
+
+/** Key builders; each returns a fresh array. */
+export const keys = {
+  schema: (): Deno.KvKey => ["meta", "schema"],
+  generation: (): Deno.KvKey => ["meta", "generation"],
+  user: (name: string): Deno.KvKey => ["user", name],
+  users: (): Deno.KvKey => ["user"],
+  token: (hash: string): Deno.KvKey => ["token", hash],
+  userToken: (user: string, id: string): Deno.KvKey => ["user_token", user, id],
+  userTokens: (user: string): Deno.KvKey => ["user_token", user],
+  upload: (blobId: string): Deno.KvKey => ["upload", blobId],
+  uploads: (): Deno.KvKey => ["upload"],
+  blob: (blobId: string): Deno.KvKey => ["blob", blobId],
+  blobChunk: (blobId: string, part: BlobPart, index: number): Deno.KvKey => [
+    "blob",
+    blobId,
+    part,
+    index,
+  ],
+  blobs: (): Deno.KvKey => ["blob"],
+  version: (owner: string, module: string, version: string): Deno.KvKey => [
+    "version",
+    owner,
+    module,
+    version,
+  ],
+  moduleVersions: (owner: string, module: string): Deno.KvKey => ["version", owner, module],
+};
+
+/** The parts a blob can have: the module zip and its go.mod. */
+export type BlobPart = "zip" | "mod";

@@ -1,0 +1,91 @@
+/**
+ * The values stored under the keys of `keys.ts`.
+ *
+ * @module
+ */
+
+import type { Retraction } from "../gomod/modfile.ts";
+
+/** A user, and so an owner namespace. */
+export interface UserRecord {
+  /** Owner name. */
+  name: string;
+  /** Whether the user administers the whole registry. */
+  admin: boolean;
+  /** Who may read the owner's modules. */
+  visibility: "public" | "private";
+  /** PBKDF2 hash of the password, when one is set. */
+  password?: PasswordHash;
+  /** ISO time of creation. */
+  createdAt: string;
+}
+
+/** A salted PBKDF2-SHA256 password hash. */
+export interface PasswordHash {
+  /** Algorithm name, for future migrations. */
+  algorithm: "PBKDF2-SHA256";
+  /** Iteration count. */
+  iterations: number;
+  /** Base64 salt. */
+  salt: string;
+  /** Base64 derived key. */
+  hash: string;
+}
+
+/** An access token, stored under the SHA-256 of its secret. */
+export interface TokenRecord {
+  /** Short public id, for listing and revoking. */
+  id: string;
+  /** The user the token acts for. */
+  user: string;
+  /** What the token may do. */
+  scope: "read" | "write";
+  /** Free-text label. */
+  label: string;
+  /** ISO creation time. */
+  createdAt: string;
+  /** ISO expiry time, when the token expires. */
+  expiresAt?: string;
+}
+
+/** An upload in progress; its chunks are garbage once `deadline` has passed. */
+export interface UploadLease {
+  /** Owner the upload is for. */
+  owner: string;
+  /** Epoch milliseconds after which a sweeper may reclaim the upload. */
+  deadline: number;
+  /** Epoch milliseconds when the upload started. */
+  startedAt: number;
+}
+
+/** A published module version. Immutable until deleted. */
+export interface VersionRecord {
+  /** Module path (case kept). */
+  module: string;
+  /** Canonical version. */
+  version: string;
+  /** Blob holding the zip (part `zip`) and go.mod (part `mod`). */
+  blobId: string;
+  /** Zip size in bytes. */
+  size: number;
+  /** Number of zip chunks. */
+  chunks: number;
+  /** go.mod size in bytes (0 when synthesised). */
+  modSize: number;
+  /** Number of go.mod chunks (0 when the zip has no go.mod). */
+  modChunks: number;
+  /** Hex SHA-256 of the zip. */
+  sha256: string;
+  /** go.sum hash of the zip. */
+  h1: string;
+  /** go.sum hash of the go.mod. */
+  goModH1: string;
+  /** `go` directive of the go.mod, `""` when none. */
+  goVersion: string;
+  /** `retract` directives of the go.mod. */
+  retract: Retraction[];
+  /** ISO publish time. */
+  time: string;
+  /** User who published. */
+  publisher: string;
+}
