@@ -216,6 +216,9 @@ export function checkModuleVersion(
     if (parsed.major === "0" || parsed.major === "1") {
       return `${path}@${version}: invalid version: +incompatible suffix not allowed: major version v${parsed.major} is compatible`;
     }
+    if (pathMajor !== "") {
+      return `${path}@${version}: invalid version: +incompatible suffix not allowed: module path has major version suffix ${pathMajor}`;
+    }
     if (hasGoMod) {
       return `${path}@${version}: invalid version: +incompatible suffix not allowed: module contains a go.mod file, so module path must match major version`;
     }

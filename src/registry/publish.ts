@@ -163,6 +163,8 @@ async function analyseZip(kv: Deno.Kv, lease: Lease, size: number): Promise<ZipA
     useWebWorkers: false,
     checkCrc32: true,
     strictness: "strict",
+    // Names are judged by the Go rules on the raw bytes, below, not by zip.js.
+    filenameValidation: "tolerant",
   });
   let entries: Entry[];
   try {

@@ -1,0 +1,172 @@
+/**
+ * Test servers: an in-process app on a random port over an in-memory (or file) store,
+ * and a `main.ts serve` subprocess for tests that kill or share the store with the CLI.
+ *
+ * @module
+ */
+
+import { type App, createApp } from "../../src/app.ts";
+import { createToken, createUser } from "../../src/registry/accounts.ts";
+import { openStore } from "../../src/store/open_store.ts";
+
+/** An in-process server for one test. */
+export interface TestServer {
+  /** Base URL, e.g. `http://127.0.0.1:PORT`. */
+  url: string;
+  /** The store. */
+  kv: Deno.Kv;
+  /** The app. */
+  app: App;
+  /** GOPROXY URL of an owner. */
+  proxy(owner: string): string;
+  /** Creates a user with a token of the given scope; returns the Basic auth header value. */
+  user(
+    name: string,
+    options?: { scope?: "read" | "write"; admin?: boolean; private?: boolean },
+  ): Promise<string>;
+  /** Uploads a zip to an owner with an Authorization header value. */
+  upload(owner: string, zip: Uint8Array, auth?: string): Promise<Response>;
+  /** Stops the server and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Starts an in-process server. */
+export async function startTestServer(
+  options: { kv?: string; maxZipSize?: number; stallSeconds?: number } = {},
+): Promise<TestServer> {
+  const kv = await openStore(options.kv ?? ":memory:");
+  const app = createApp(kv, {
+    maxZipSize: options.maxZipSize ?? 500 * 1024 * 1024,
+    uploadStallSeconds: options.stallSeconds ?? 120,
+    sweepIntervalMs: 0,
+  });
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
+  const url = `http://127.0.0.1:${server.addr.port}`;
+  return {
+    url,
+    kv,
+    app,
+    proxy: (owner) => `${url}/api/packages/${owner}/go`,
+    async user(name, opts = {}) {
+      await createUser(kv, name, {
+        admin: opts.admin,
+        visibility: opts.private ? "private" : "public",
+      });
+      const { token } = await createToken(kv, name, { scope: opts.scope ?? "write" });
+      return basic(name, token);
+    },
+    upload(owner, zip, auth) {
+      const headers: Record<string, string> = {};
+      if (auth) headers.authorization = auth;
+      return fetch(`${url}/api/packages/${owner}/go/upload`, {
+        method: "PUT",
+        body: zip as Uint8Array<ArrayBuffer>,
+        headers,
+      });
+    },
+    async close() {
+      await server.shutdown();
+      app.close();
+      kv.close();
+    },
+  };
+}
+
+/** The `Authorization` value curl `--user name:secret` sends. */
+export function basic(name: string, secret: string): string {
+  return "Basic " + new TextEncoder().encode(`${name}:${secret}`).toBase64();
+}
+
+/** Reads a response body as text (always consuming it). */
+export async function body(res: Response): Promise<string> {
+  return await res.text();
+}
+
+/** Path of main.ts, for subprocesses. */
+export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Runs `main.ts` with arguments against a store; returns exit code and output. */
+export async function runCli(
+  kvPath: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN_TS, ...args, "--kv", kvPath],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const child = cmd.spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** A `main.ts serve` subprocess. */
+export interface ServerProcess {
+  /** Base URL. */
+  url: string;
+  /** The child process. */
+  child: Deno.ChildProcess;
+  /** Sends SIGTERM and waits for the exit. */
+  stop(signal?: Deno.Signal): Promise<void>;
+}
+
+/** Starts `main.ts serve` on a free port over a store file; waits for /healthz. */
+export async function spawnServer(kvPath: string, extra: string[] = []): Promise<ServerProcess> {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN_TS,
+      "serve",
+      "--kv",
+      kvPath,
+      "--port",
+      String(port),
+      "--hostname",
+      "127.0.0.1",
+      ...extra,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    child,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
+
+/** A TCP port that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
