@@ -20,7 +20,8 @@ Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chu
   const kvPath = `${dir}/modyard.kv`;
   try {
     assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout.trim();
+    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+      .trim();
     const zip = await moduleZip("example.com/crash", "v1.0.0", {
       "go.mod": "module example.com/crash\n",
       "big.bin": randomBytes(8 * 1024 * 1024),
@@ -56,7 +57,9 @@ Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chu
       const list = await fetch(`${restarted.url}/api/packages/alice/go/example.com/crash/@v/list`);
       assertEquals(list.status, 404);
       await list.body?.cancel();
-      const info = await fetch(`${restarted.url}/api/packages/alice/go/example.com/crash/@v/v1.0.0.info`);
+      const info = await fetch(
+        `${restarted.url}/api/packages/alice/go/example.com/crash/@v/v1.0.0.info`,
+      );
       assertEquals(info.status, 404);
       await info.body?.cancel();
       assertEquals(await count(kvPath, "version"), 0);
@@ -64,7 +67,10 @@ Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chu
       await new Promise((r) => setTimeout(r, 1200)); // past the 1 s stall deadline
       const gc = await runCli(kvPath, ["gc"]);
       assertEquals(gc.code, 0, gc.stderr);
-      assertMatch(gc.stdout, /removed abandoned upload [0-9a-f-]+ \(owner alice\): \d+ chunks, \d+ bytes/);
+      assertMatch(
+        gc.stdout,
+        /removed abandoned upload [0-9a-f-]+ \(owner alice\): \d+ chunks, \d+ bytes/,
+      );
       assertIncludes(gc.stdout, "gc: removed 1 abandoned upload(s)");
       assertEquals(await count(kvPath, "blob"), 0);
       assertEquals(await count(kvPath, "upload"), 0);
@@ -90,7 +96,8 @@ Deno.test("gc never takes the chunks of an upload that is still streaming", asyn
   const kvPath = `${dir}/modyard.kv`;
   try {
     await runCli(kvPath, ["user", "create", "alice"]);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout.trim();
+    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+      .trim();
     const zip = await moduleZip("example.com/slow", "v1.0.0", {
       "go.mod": "module example.com/slow\n",
       "big.bin": randomBytes(2 * 1024 * 1024),

@@ -41,8 +41,11 @@ Deno.test("a token created, then revoked, through the CLI takes effect in the se
 
     // Visibility change through the CLI: anonymous readers get in within the bound.
     const zip = await moduleZip("example.com/m", "v1.0.0", { "go.mod": "module example.com/m\n" });
-    const writer = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout.trim();
-    assertOk(await millisUntil(async () => await status(basic("alice", writer)) === 404, 1000) <= 1000);
+    const writer = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+      .trim();
+    assertOk(
+      await millisUntil(async () => await status(basic("alice", writer)) === 404, 1000) <= 1000,
+    );
     const up = await fetch(`${server.url}/api/packages/alice/go/upload`, {
       method: "PUT",
       body: zip as Uint8Array<ArrayBuffer>,
