@@ -9,6 +9,8 @@ import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
 import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts";
+import { type Reply, replyResponse } from "./http/responses.ts";
+import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
 import { Authenticator, BusyError } from "./registry/authenticate.ts";
 import { ModuleReader } from "./registry/modules.ts";
@@ -35,18 +37,25 @@ export interface App {
   close(): void;
 }
 
+interface CachedReply {
+  reply: Reply;
+  validUntil: number;
+}
+
+const TEXT_PLAIN = "text/plain; charset=utf-8";
+
 type Handler = (ctx: RequestContext, rest: string) => Promise<Response>;
 
 interface Route {
   methods: string[];
-  pattern: URLPattern;
+  match: PathMatcher;
   handler: Handler;
 }
 
 const routes: Route[] = [
   {
     methods: ["GET", "HEAD"],
-    pattern: new URLPattern({ pathname: "/healthz" }),
+    match: compilePattern("/healthz"),
     handler: () =>
       Promise.resolve(
         new Response("ok\n", { headers: { "content-type": "text/plain; charset=utf-8" } }),
@@ -54,19 +63,19 @@ const routes: Route[] = [
   },
   {
     methods: ["PUT"],
-    pattern: new URLPattern({ pathname: "/api/packages/:owner/go/upload" }),
+    match: compilePattern("/api/packages/:owner/go/upload"),
     handler: (ctx) => uploadModule(ctx),
   },
   {
     methods: ["GET", "HEAD"],
-    pattern: new URLPattern({ pathname: "/api/packages/:owner/go/sumdb/*" }),
+    match: compilePattern("/api/packages/:owner/go/sumdb/*"),
     handler: () => {
       throw new HttpError(404, "modyard does not proxy checksum databases");
     },
   },
   {
     methods: ["GET", "HEAD"],
-    pattern: new URLPattern({ pathname: "/api/packages/:owner/go/*" }),
+    match: compilePattern("/api/packages/:owner/go/*"),
     handler: (ctx, rest) => serveProxyRequest(ctx, rest),
   },
 ];
@@ -95,11 +104,14 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     Deno.unrefTimer(sweeper as unknown as number);
   }
 
-  async function handle(request: Request): Promise<Response> {
-    const url = new URL(request.url);
+  async function handle(
+    request: Request,
+    url: URL,
+    ctxOut: { ctx?: RequestContext },
+  ): Promise<Response> {
     for (const route of routes) {
-      const match = route.pattern.exec(url);
-      if (!match) continue;
+      const groups = route.match(url.pathname);
+      if (!groups) continue;
       if (!route.methods.includes(request.method)) {
         throw new HttpError(405, `method ${request.method} not allowed here`, {
           allow: route.methods.join(", "),
@@ -110,10 +122,10 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       if (credentials && !principal) {
         throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
       }
-      const groups = match.pathname.groups;
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(groups)) if (v !== undefined) params[k] = decode(v);
+      for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
       const ctx = new RequestContext(request, url, services, principal, params);
+      ctxOut.ctx = ctx;
       return await route.handler(ctx, params["0"] ?? "");
     }
     throw new HttpError(404, "not found");
@@ -122,10 +134,37 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   return {
     kv,
     async fetch(request: Request): Promise<Response> {
+      // Metadata answers are cached per (URL, Authorization) until the store changes; the
+      // credentials were checked when the answer was made, and stay valid until validUntil.
+      const cacheKey = request.method === "GET"
+        ? request.url + "\n" + (request.headers.get("authorization") ?? "")
+        : null;
+      if (cacheKey !== null) {
+        const hit = cache.peek<CachedReply>("reply", cacheKey);
+        if (hit && hit.validUntil > Date.now()) return replyResponse(request, hit.reply);
+      }
+      const epoch = cache.freshEpoch();
+      const out: { ctx?: RequestContext } = {};
+      const remember = (reply: Reply) => {
+        const validUntil = out.ctx?.principal?.validUntil ?? Infinity;
+        cache.put("reply", cacheKey!, { reply, validUntil } satisfies CachedReply, epoch);
+      };
       try {
-        return await handle(request);
+        const response = await handle(request, new URL(request.url), out);
+        if (cacheKey !== null && out.ctx?.cacheable && out.ctx.reply) remember(out.ctx.reply);
+        return response;
       } catch (err) {
-        if (err instanceof HttpError) return errorResponse(err);
+        if (err instanceof HttpError) {
+          if (cacheKey !== null && out.ctx?.cacheable && err.status === 404) {
+            remember({
+              status: 404,
+              body: err.message + "\n",
+              contentType: TEXT_PLAIN,
+              policy: { kind: "none" },
+            });
+          }
+          return errorResponse(err);
+        }
         if (err instanceof BusyError) {
           return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));
         }

@@ -5,7 +5,7 @@
  */
 
 import { type App, createApp } from "./app.ts";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { openStore } from "./store/open_store.ts";
 
 /** A listening server. */
@@ -23,26 +23,37 @@ const SWEEP_INTERVAL_MS = 30_000;
 
 /** Opens the store and starts listening as configured. */
 export async function startServer(config: Config): Promise<RunningServer> {
+  const tls = config.tlsCert
+    ? { cert: await readPem(config.tlsCert), key: await readPem(config.tlsKey) }
+    : {};
   const kv = await openStore(config.kv || undefined);
   const app = createApp(kv, {
     maxZipSize: config.maxZipSize,
     uploadStallSeconds: config.uploadStallSeconds,
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
   });
-  const tls = config.tlsCert
-    ? { cert: await readPem(config.tlsCert), key: await readPem(config.tlsKey) }
-    : {};
-  const server = Deno.serve({
-    port: config.port,
-    hostname: config.hostname,
-    ...tls,
-    onListen({ hostname, port }) {
-      const scheme = config.tlsCert ? "https" : "http";
-      console.log(
-        `modyard listening on ${scheme}://${hostname}:${port}/ (store: ${config.kv || "default"})`,
-      );
-    },
-  }, app.fetch);
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  try {
+    server = Deno.serve({
+      port: config.port,
+      hostname: config.hostname,
+      ...tls,
+      onListen({ hostname, port }) {
+        const scheme = config.tlsCert ? "https" : "http";
+        console.log(
+          `modyard listening on ${scheme}://${hostname}:${port}/ (store: ${
+            config.kv || "default"
+          })`,
+        );
+      },
+    }, app.fetch);
+  } catch (err) {
+    app.close();
+    kv.close();
+    throw new ConfigError(
+      `Cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`,
+    );
+  }
   return {
     app,
     server,
@@ -58,6 +69,7 @@ async function readPem(path: string): Promise<string> {
   try {
     return await Deno.readTextFile(path);
   } catch (err) {
-    throw new Error(`Cannot read ${JSON.stringify(path)}: ${(err as Error).message}`);
+    const hint = err instanceof Deno.errors.NotCapable ? " (grant it with --allow-read=PATH)" : "";
+    throw new ConfigError(`Cannot read ${JSON.stringify(path)}: ${(err as Error).message}${hint}`);
   }
 }

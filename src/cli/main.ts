@@ -62,11 +62,11 @@ export async function runCli(args: string[]): Promise<number> {
       kv.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError) {
       console.error(`error: ${err.message}\n\n${USAGE}`);
       return 2;
     }
-    if (err instanceof AccountError || err instanceof StoreError) {
+    if (err instanceof AccountError || err instanceof StoreError || err instanceof ConfigError) {
       console.error(`error: ${err.message}`);
       return 1;
     }

@@ -10,6 +10,7 @@ import type { Authenticator, Principal } from "../registry/authenticate.ts";
 import type { ModuleReader } from "../registry/modules.ts";
 import type { UserRecord } from "../store/records.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
+import type { Reply } from "./responses.ts";
 
 /** The long-lived parts of the app that handlers use. */
 export interface Services {
@@ -27,6 +28,11 @@ export interface Services {
 
 /** One request in flight. */
 export class RequestContext {
+  /** Set by a handler whose answers depend only on published state (and the principal). */
+  cacheable = false;
+  /** The in-memory reply the handler answered with, for the reply cache. */
+  reply: Reply | undefined;
+
   /** Creates the context. */
   constructor(
     readonly request: Request,

@@ -9,7 +9,7 @@ import { unescapeCase } from "../gomod/path.ts";
 import type { VersionRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
-import { type CachePolicy, respond } from "./responses.ts";
+import { type CachePolicy, type Reply, replyResponse, respond } from "./responses.ts";
 
 /** A parsed GOPROXY request path. */
 export type ProxyRequest =
@@ -55,6 +55,8 @@ export function parseProxyPath(rest: string): ProxyRequest {
 /** Answers one GOPROXY read for an owner the principal may read. */
 export async function serveProxyRequest(ctx: RequestContext, rest: string): Promise<Response> {
   const owner = await ctx.readableOwner();
+  // From here on, answers (404s included) depend only on published state: cacheable.
+  ctx.cacheable = true;
   const req = parseProxyPath(rest);
   const modules = ctx.services.modules;
   const isPrivate = owner.visibility === "private";
@@ -62,12 +64,12 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
   if (req.kind === "list") {
     const versions = await modules.versions(owner.name, req.module);
     if (versions.length === 0) throw notFound(req.module);
-    return respond(ctx.request, await modules.listBody(owner.name, req.module), TEXT, MUTABLE);
+    return reply(ctx, await modules.listBody(owner.name, req.module), TEXT, MUTABLE);
   }
   if (req.kind === "latest") {
     const latest = await modules.latest(owner.name, req.module);
     if (!latest) throw notFound(req.module);
-    return respond(ctx.request, infoBody(latest), JSON_TYPE, MUTABLE);
+    return reply(ctx, infoBody(latest), JSON_TYPE, MUTABLE);
   }
 
   let record: VersionRecord | undefined;
@@ -84,19 +86,14 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
   }
   switch (req.kind) {
     case "info":
-      return respond(ctx.request, infoBody(record), JSON_TYPE, policy);
+      return reply(ctx, infoBody(record), JSON_TYPE, policy);
     case "mod":
-      return respond(
-        ctx.request,
-        await modules.goMod(record) as Uint8Array<ArrayBuffer>,
-        TEXT,
-        policy,
-      );
+      return reply(ctx, await modules.goMod(record), TEXT, policy);
     case "zip": {
       const body = ctx.request.method === "HEAD" ? null : modules.zip(record);
-      return respond(ctx.request, body as BodyInit, "application/zip", policy, {
-        "content-length": String(record.size),
-      });
+      return respond(ctx.request, body, "application/zip", policy, [
+        ["content-length", String(record.size)],
+      ]);
     }
   }
 }
@@ -104,6 +101,18 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
 const MUTABLE: CachePolicy = { kind: "mutable" };
+
+/** Answers with an in-memory body and offers the reply to the per-process reply cache. */
+function reply(
+  ctx: RequestContext,
+  body: string | Uint8Array,
+  contentType: string,
+  policy: CachePolicy,
+): Response {
+  const r: Reply = { status: 200, body: body as Reply["body"], contentType, policy };
+  ctx.reply = r;
+  return replyResponse(ctx.request, r);
+}
 
 function infoBody(record: VersionRecord): string {
   return JSON.stringify({ Version: record.version, Time: record.time }) + "\n";

@@ -1,33 +1,51 @@
 /**
- * Response helpers: bodies with the right content type, and the caching policy of each
- * kind of GOPROXY route.
+ * Response helpers: replies with the right content type, and the caching policy of each
+ * kind of GOPROXY route. A {@link Reply} is a response's parts, kept so that small
+ * metadata answers can be cached per process and turned into a fresh `Response` cheaply.
  *
  * @module
  */
 
-/** How a response may be cached. */
+/** How a response may be cached by clients. */
 export type CachePolicy =
   | { kind: "mutable" }
-  | { kind: "immutable"; etag: string; isPrivate: boolean };
+  | { kind: "immutable"; etag: string; isPrivate: boolean }
+  | { kind: "none" };
 
 /** A year: the max-age of files that never change. */
 const IMMUTABLE_MAX_AGE = 31_536_000;
 
-/** Headers for a caching policy. */
-export function cacheHeaders(policy: CachePolicy): Headers {
-  const h = new Headers();
-  if (policy.kind === "mutable") {
-    h.set("cache-control", "no-cache");
-    return h;
+/** The parts of a response with an in-memory body. */
+export interface Reply {
+  /** HTTP status. */
+  status: number;
+  /** Body. */
+  body: string | Uint8Array<ArrayBuffer>;
+  /** Content type. */
+  contentType: string;
+  /** Client caching policy. */
+  policy: CachePolicy;
+}
+
+/** Headers for a caching policy, as name/value pairs. */
+export function cacheHeaders(policy: CachePolicy): [string, string][] {
+  switch (policy.kind) {
+    case "none":
+      return [];
+    case "mutable":
+      return [["cache-control", "no-cache"]];
+    case "immutable":
+      return policy.isPrivate
+        ? [
+          ["cache-control", `private, max-age=${IMMUTABLE_MAX_AGE}, immutable`],
+          ["etag", `"${policy.etag}"`],
+          ["vary", "Authorization"],
+        ]
+        : [
+          ["cache-control", `public, max-age=${IMMUTABLE_MAX_AGE}, immutable`],
+          ["etag", `"${policy.etag}"`],
+        ];
   }
-  h.set("etag", `"${policy.etag}"`);
-  if (policy.isPrivate) {
-    h.set("cache-control", `private, max-age=${IMMUTABLE_MAX_AGE}, immutable`);
-    h.set("vary", "Authorization");
-  } else {
-    h.set("cache-control", `public, max-age=${IMMUTABLE_MAX_AGE}, immutable`);
-  }
-  return h;
 }
 
 /** Whether the request's `If-None-Match` matches the policy's ETag. */
@@ -42,19 +60,24 @@ export function notModified(request: Request, policy: CachePolicy): boolean {
   });
 }
 
-/** A response with `body`, content type and caching policy; 304 when the client has it. */
+/** A `Response` for `body` under a caching policy; 304 when the client already has it. */
 export function respond(
   request: Request,
-  body: BodyInit,
+  body: BodyInit | null,
   contentType: string,
   policy: CachePolicy,
-  extra: Record<string, string> = {},
+  extra: [string, string][] = [],
+  status = 200,
 ): Response {
   const headers = cacheHeaders(policy);
   if (notModified(request, policy)) return new Response(null, { status: 304, headers });
-  headers.set("content-type", contentType);
-  for (const [k, v] of Object.entries(extra)) headers.set(k, v);
-  return new Response(body, { status: 200, headers });
+  headers.push(["content-type", contentType], ...extra);
+  return new Response(body, { status, headers });
+}
+
+/** A fresh `Response` for a (possibly cached) reply. */
+export function replyResponse(request: Request, reply: Reply): Response {
+  return respond(request, reply.body, reply.contentType, reply.policy, [], reply.status);
 }
 
 /** A JSON response with status `status`. */

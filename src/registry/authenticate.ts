@@ -23,6 +23,8 @@ export interface Principal {
   user: UserRecord;
   /** `write` for write tokens and passwords, `read` for read tokens. */
   scope: "read" | "write";
+  /** Epoch ms until which these credentials stay valid without a new check. */
+  validUntil: number;
 }
 
 /** Thrown when too many password checks are already running. */
@@ -72,7 +74,8 @@ export class Authenticator {
     if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) return null;
     if (claimedUser !== null && !constantTimeEqual(claimedUser, record.user)) return null;
     const user = await this.user(record.user);
-    return user ? { user, scope: record.scope } : null;
+    const validUntil = record.expiresAt ? Date.parse(record.expiresAt) : Infinity;
+    return user ? { user, scope: record.scope, validUntil } : null;
   }
 
   async #byPassword(name: string, password: string): Promise<Principal | null> {
@@ -83,12 +86,15 @@ export class Authenticator {
     // The fingerprint covers the stored hash, so a changed password (seen through the
     // fresh user record) never matches a remembered success.
     const remembered = this.#verified.get(fingerprint);
-    if (remembered !== undefined && remembered > Date.now()) return { user, scope: "write" };
+    if (remembered !== undefined && remembered > Date.now()) {
+      return { user, scope: "write", validUntil: remembered };
+    }
     const ok = await this.#capped(() => verifyPassword(password, user.password!));
     if (!ok) return null;
     if (this.#verified.size >= 10_000) this.#verified.clear();
-    this.#verified.set(fingerprint, Date.now() + PASSWORD_CACHE_MS);
-    return { user, scope: "write" };
+    const validUntil = Date.now() + PASSWORD_CACHE_MS;
+    this.#verified.set(fingerprint, validUntil);
+    return { user, scope: "write", validUntil };
   }
 
   async #capped<T>(work: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import { keys } from "../store/keys.ts";
 /** The bound on how stale cached state may be. */
 export const MAX_STALENESS_MS = 1000;
 const POLL_INTERVAL_MS = 200;
+const MAX_ENTRIES_PER_SPACE = 50_000;
 
 /** A cache of loader results, keyed by string, cleared on every generation change. */
 export class StateCache {
@@ -20,6 +21,8 @@ export class StateCache {
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
   #maps = new Map<string, Map<string, unknown>>();
+  /** Bumped whenever the maps are cleared; a load only stores under the epoch it began in. */
+  #epoch = 0;
 
   /** Creates the cache and starts polling in the background. */
   constructor(private readonly kv: Deno.Kv) {
@@ -35,7 +38,7 @@ export class StateCache {
 
   /** Drops everything cached (after this process changed the store). */
   invalidate(): void {
-    this.#maps.clear();
+    this.#clear();
   }
 
   /**
@@ -44,19 +47,40 @@ export class StateCache {
    */
   async get<T>(space: string, key: string, load: () => Promise<T>): Promise<T> {
     if (Date.now() - this.#lastPoll > MAX_STALENESS_MS) await this.#poll();
-    let map = this.#maps.get(space);
-    if (!map) this.#maps.set(space, map = new Map());
-    if (map.has(key)) return map.get(key) as T;
-    const generation = this.#generation;
+    const map = this.#maps.get(space);
+    if (map?.has(key)) return map.get(key) as T;
+    const epoch = this.#epoch;
     const value = await load();
-    // Only remember what was loaded under the generation that is still current.
-    if (generation === this.#generation) this.#maps.get(space)?.set(key, value);
+    this.put(space, key, value, epoch);
     return value;
   }
 
-  /** Removes one entry (e.g. a large value that should not stay). */
-  delete(space: string, key: string): void {
-    this.#maps.get(space)?.delete(key);
+  /**
+   * The current epoch when the cache is fresh enough to answer from, else `-1`. Pass it
+   * to {@link put} so a value computed from older state is never stored.
+   */
+  freshEpoch(): number {
+    return Date.now() - this.#lastPoll > MAX_STALENESS_MS ? -1 : this.#epoch;
+  }
+
+  /** A cached value, synchronously, only while the cache is fresh enough. */
+  peek<T>(space: string, key: string): T | undefined {
+    if (Date.now() - this.#lastPoll > MAX_STALENESS_MS) return undefined;
+    return this.#maps.get(space)?.get(key) as T | undefined;
+  }
+
+  /** Stores a value computed during `epoch`, unless the cache was cleared since. */
+  put(space: string, key: string, value: unknown, epoch: number): void {
+    if (epoch !== this.#epoch) return;
+    let map = this.#maps.get(space);
+    if (!map) this.#maps.set(space, map = new Map());
+    if (map.size >= MAX_ENTRIES_PER_SPACE) map.clear();
+    map.set(key, value);
+  }
+
+  #clear(): void {
+    this.#maps.clear();
+    this.#epoch++;
   }
 
   #poll(): Promise<void> {
@@ -67,7 +91,7 @@ export class StateCache {
         const generation = entry.value?.value ?? 0n;
         if (generation !== this.#generation) {
           this.#generation = generation;
-          this.#maps.clear();
+          this.#clear();
         }
         this.#lastPoll = started;
       } finally {
