@@ -1,0 +1,84 @@
+// The ways modyard starts: `deno serve serve.ts` (as Deno Deploy runs it), and main.ts's
+// command line (which never starts a listener without the serve command).
+import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { basic, freePort, MAIN_TS, runCli } from "./helpers/server.ts";
+import { moduleZip } from "./helpers/zip.ts";
+
+const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
+
+Deno.test("deno serve serve.ts serves the same app, with the store from MODYARD_KV", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/modyard.kv`;
+  await runCli(kvPath, ["user", "create", "alice"]);
+  const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+    .trim();
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["serve", "-A", "--port", String(port), "--host", "127.0.0.1", SERVE_TS],
+    env: { MODYARD_KV: kvPath },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    let status = 0;
+    for (let i = 0; i < 200 && status !== 200; i++) {
+      try {
+        const res = await fetch(`${url}/healthz`);
+        status = res.status;
+        await res.body?.cancel();
+      } catch {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    assertEquals(status, 200);
+    const zip = await moduleZip("example.com/served", "v1.0.0", {
+      "go.mod": "module example.com/served\n",
+    });
+    const up = await fetch(`${url}/api/packages/alice/go/upload`, {
+      method: "PUT",
+      body: zip as Uint8Array<ArrayBuffer>,
+      headers: { authorization: basic("alice", token) },
+    });
+    assertEquals(up.status, 201);
+    await up.body?.cancel();
+    const list = await fetch(`${url}/api/packages/alice/go/example.com/served/@v/list`);
+    assertEquals(await list.text(), "v1.0.0\n");
+  } finally {
+    child.kill();
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("main.ts without a command prints its usage and exits 2 instead of listening", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN_TS],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assertEquals(out.code, 2);
+  assertIncludes(new TextDecoder().decode(out.stderr), "usage: main.ts COMMAND");
+});
+
+Deno.test("the CLI refuses bad input with a reason and exit codes 1 or 2, never a stack trace", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const kvPath = `${dir}/modyard.kv`;
+    const cases: [string[], number, string][] = [
+      [["user", "create", "Bad Name"], 1, "must be 1-64 characters"],
+      [["token", "create", "ghost"], 1, 'no user "ghost"'],
+      [["token", "create", "ghost", "--scope", "admin"], 2, "--scope must be read or write"],
+      [["frobnicate"], 2, "unknown command"],
+      [["user", "create", "admin"], 1, "is reserved"],
+    ];
+    for (const [args, code, reason] of cases) {
+      const out = await runCli(kvPath, args);
+      assertEquals(out.code, code, `${args.join(" ")}: ${out.stderr}`);
+      assertIncludes(out.stderr, reason);
+      assertEquals(out.stderr.includes("    at "), false, "stack trace printed");
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

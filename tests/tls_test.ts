@@ -1,0 +1,141 @@
+// HTTPS with --tls-cert/--tls-key, trusted by Deno's fetch and by the go command.
+import { assertEquals } from "./helpers/assert.ts";
+import { goPrerequisites, goSandbox } from "./helpers/go.ts";
+import { basic, freePort, MAIN_TS, runCli } from "./helpers/server.ts";
+import { moduleZip } from "./helpers/zip.ts";
+
+async function openssl(args: string[], cwd: string) {
+  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
+    .output();
+  if (out.code !== 0) {
+    throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 and localhost signed by it. */
+async function makeCertificates(dir: string) {
+  await openssl([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=modyard test CA",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+  ], dir);
+  await openssl([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    "server.key",
+    "-out",
+    "server.csr",
+  ], dir);
+  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  await openssl([
+    "x509",
+    "-req",
+    "-in",
+    "server.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    "san.ext",
+    "-out",
+    "server.pem",
+  ], dir);
+}
+
+Deno.test({
+  name: "modyard serves HTTPS with --tls-cert/--tls-key; the go command downloads through it",
+  ignore: !goPrerequisites([]),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const kvPath = `${dir}/modyard.kv`;
+    await makeCertificates(dir);
+    await runCli(kvPath, ["user", "create", "alice"]);
+    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+      .trim();
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN_TS,
+        "serve",
+        "--kv",
+        kvPath,
+        "--port",
+        String(port),
+        "--hostname",
+        "127.0.0.1",
+        "--tls-cert",
+        `${dir}/server.pem`,
+        "--tls-key",
+        `${dir}/server.key`,
+      ],
+      stdout: "null",
+    }).spawn();
+    const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/ca.pem`)] });
+    const url = `https://127.0.0.1:${port}`;
+    const go = await goSandbox(`${url}/api/packages/alice/go`);
+    try {
+      let health = 0;
+      for (let i = 0; i < 200 && health !== 200; i++) {
+        try {
+          const res = await fetch(`${url}/healthz`, { client });
+          health = res.status;
+          await res.body?.cancel();
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      assertEquals(health, 200);
+      const zip = await moduleZip("example.com/tls", "v1.0.0", {
+        "go.mod": "module example.com/tls\n",
+        "tls.go": "package tls\n",
+      });
+      const up = await fetch(`${url}/api/packages/alice/go/upload`, {
+        method: "PUT",
+        body: zip as Uint8Array<ArrayBuffer>,
+        headers: { authorization: basic("alice", token) },
+        client,
+      });
+      const created = await up.json();
+      assertEquals(up.status, 201);
+      const dl = await go.run(["mod", "download", "-json", "example.com/tls@v1.0.0"], go.dir, {
+        SSL_CERT_FILE: `${dir}/ca.pem`,
+      });
+      assertEquals(dl.code, 0, dl.stderr);
+      assertEquals(JSON.parse(dl.stdout).Sum, created.h1);
+      // Without the CA the go command refuses the certificate.
+      const untrusted = await go.run(
+        ["mod", "download", "-json", "example.com/tls@v1.0.0"],
+        go.dir,
+        { SSL_CERT_FILE: "/dev/null", GOFLAGS: "-modcacherw", GOMODCACHE: `${go.dir}/other-cache` },
+      );
+      assertEquals(untrusted.code !== 0, true);
+    } finally {
+      client.close();
+      child.kill();
+      await child.status;
+      await go.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
