@@ -141,3 +141,27 @@ Deno.test("gc never takes the chunks of an upload that is still streaming", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("gc finishes a reclaim that a crash interrupted (marker written, chunks not yet deleted)", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/modyard.kv`;
+  try {
+    assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
+    const kv = await Deno.openKv(kvPath);
+    await kv.atomic()
+      .set(["blob", "dead-blob", "zip", 0], new Uint8Array(1000))
+      .set(["blob", "dead-blob", "zip", 1], new Uint8Array(10))
+      .set(["reclaim", "dead-blob"], { owner: "alice", after: Date.now() - 1 })
+      .commit();
+    kv.close();
+    const gc = await runCli(kvPath, ["gc"]);
+    assertIncludes(
+      gc.stdout,
+      "removed abandoned upload dead-blob (owner alice): 2 chunks, 1010 bytes",
+    );
+    assertEquals(await count(kvPath, "blob"), 0);
+    assertEquals(await count(kvPath, "reclaim"), 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -82,3 +82,19 @@ Deno.test("the CLI refuses bad input with a reason and exit codes 1 or 2, never 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a store with an unknown layout version is refused at startup with a clear message", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const kvPath = `${dir}/modyard.kv`;
+    const kv = await Deno.openKv(kvPath);
+    await kv.set(["meta", "schema"], 99);
+    kv.close();
+    const out = await runCli(kvPath, ["serve", "--port", "0"]);
+    assertEquals(out.code, 1);
+    assertIncludes(out.stderr, "has layout version 99; this modyard reads version 1");
+    assertEquals(out.stderr.includes("    at "), false, "stack trace printed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

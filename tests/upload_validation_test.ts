@@ -150,6 +150,7 @@ for (const [what, build, status, reason] of refusals) {
       assertIncludes(text, reason);
       assertEquals(await countKeys(server, "blob"), 0, "chunks left behind");
       assertEquals(await countKeys(server, "upload"), 0, "lease left behind");
+      assertEquals(await countKeys(server, "reclaim"), 0, "reclaim marker left behind");
       assertEquals(await countKeys(server, "version"), 0);
     } finally {
       await server.close();

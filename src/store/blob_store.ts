@@ -104,14 +104,20 @@ export class Lease {
     return next;
   }
 
-  /** Abandons the upload: deletes the lease, then every chunk written under it. */
+  /**
+   * Abandons the upload: replaces the lease by a reclaim marker in one commit, then deletes
+   * the chunks and the marker. A crash in between leaves the marker for `gc`.
+   */
   async abandon(): Promise<void> {
     this.stopRenewing();
     await this.#queue;
+    const key = keys.upload(this.blobId);
     const res = await this.kv.atomic()
-      .check({ key: keys.upload(this.blobId), versionstamp: this.#versionstamp })
-      .delete(keys.upload(this.blobId)).commit();
-    if (res.ok) await deleteBlob(this.kv, this.blobId);
+      .check({ key, versionstamp: this.#versionstamp })
+      .delete(key)
+      .set(keys.reclaim(this.blobId), reclaimMarker(this.owner, Date.now()))
+      .commit();
+    if (res.ok) await reclaimBlob(this.kv, this.blobId);
   }
 
   /** Stops the background renewal. */
@@ -268,9 +274,31 @@ export async function deleteBlob(
   return { chunks, bytes };
 }
 
-/** One abandoned upload a sweep removed. */
+/** A blob whose chunks are garbage once `after` has passed. */
+export interface ReclaimMarker {
+  /** Owner the blob belonged to. */
+  owner: string;
+  /** Epoch ms after which the chunks may be deleted. */
+  after: number;
+}
+
+function reclaimMarker(owner: string, after: number): ReclaimMarker {
+  return { owner, after };
+}
+
+/** Deletes a blob's chunks, then its reclaim marker. */
+async function reclaimBlob(
+  kv: Deno.Kv,
+  blobId: string,
+): Promise<{ chunks: number; bytes: number }> {
+  const removed = await deleteBlob(kv, blobId);
+  await kv.delete(keys.reclaim(blobId));
+  return removed;
+}
+
+/** One blob a sweep removed. */
 export interface SweptUpload {
-  /** Blob id of the upload. */
+  /** Blob id. */
   blobId: string;
   /** Owner it was for. */
   owner: string;
@@ -281,21 +309,26 @@ export interface SweptUpload {
 }
 
 /**
- * Removes uploads whose deadline has passed: first the lease (atomically, only if it is
- * unchanged, so a live upload that just renewed it keeps it), then its chunks.
+ * Removes abandoned uploads and other garbage blobs. An upload whose lease deadline has
+ * passed has its lease swapped for a reclaim marker atomically (only if the lease is
+ * unchanged, so a live upload that just renewed it keeps it); then every marker that is due
+ * has its chunks deleted, and the marker last, so a crash mid-way is finished next time.
  */
 export async function sweepAbandonedUploads(
   kv: Deno.Kv,
   now = Date.now(),
 ): Promise<SweptUpload[]> {
-  const swept: SweptUpload[] = [];
   for await (const entry of kv.list<UploadLease>({ prefix: keys.uploads() })) {
     if (entry.value.deadline > now) continue;
-    const res = await kv.atomic().check(entry).delete(entry.key).commit();
-    if (!res.ok) continue;
     const blobId = entry.key[1] as string;
-    const removed = await deleteBlob(kv, blobId);
-    swept.push({ blobId, owner: entry.value.owner, ...removed });
+    await kv.atomic().check(entry).delete(entry.key)
+      .set(keys.reclaim(blobId), reclaimMarker(entry.value.owner, now)).commit();
+  }
+  const swept: SweptUpload[] = [];
+  for await (const entry of kv.list<ReclaimMarker>({ prefix: keys.reclaims() })) {
+    if (entry.value.after > now) continue;
+    const blobId = entry.key[1] as string;
+    swept.push({ blobId, owner: entry.value.owner, ...await reclaimBlob(kv, blobId) });
   }
   return swept;
 }

@@ -9,6 +9,7 @@
  * | `["token", sha256hex]` | {@link import("./records.ts").TokenRecord} |
  * | `["user_token", user, tokenId]` | sha256hex of that token (for listing and revoking) |
  * | `["upload", blobId]` | {@link import("./records.ts").UploadLease} of an upload in progress |
+ * | `["reclaim", blobId]` | {@link import("./blob_store.ts").ReclaimMarker}: chunks to delete |
  * | `["blob", blobId, part, index]` | one chunk (≤ 64,000 bytes) of a blob part (`zip`, `mod`) |
  * | `["version", owner, module, version]` | {@link import("./records.ts").VersionRecord} |
  *
@@ -29,6 +30,8 @@ export const keys = {
   userTokens: (user: string): Deno.KvKey => ["user_token", user],
   upload: (blobId: string): Deno.KvKey => ["upload", blobId],
   uploads: (): Deno.KvKey => ["upload"],
+  reclaim: (blobId: string): Deno.KvKey => ["reclaim", blobId],
+  reclaims: (): Deno.KvKey => ["reclaim"],
   blob: (blobId: string): Deno.KvKey => ["blob", blobId],
   blobChunk: (blobId: string, part: BlobPart, index: number): Deno.KvKey => [
     "blob",
