@@ -7,7 +7,8 @@
  * median run is reported. Set BENCH_SECONDS to shorten the runs for a quick look.
  */
 
-const MAIN_TS = new URL("../main.ts", import.meta.url).pathname;
+import { freePort, MAIN_TS, waitUntilHealthy } from "../tests/helpers/server.ts";
+
 const HELLO_TS = new URL("./hello.ts", import.meta.url).pathname;
 const OUT = new URL("../docs/benchmarks.md", import.meta.url).pathname;
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? "10");
@@ -17,26 +18,6 @@ const CONNECTIONS = 64;
 interface WrkResult {
   rps: number;
   mbps: number;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(url);
-      await res.body?.cancel();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 async function run(cmd: string, args: string[], stdin?: string): Promise<string> {
@@ -178,8 +159,8 @@ const server = new Deno.Command(Deno.execPath(), {
   stdout: "null",
 }).spawn();
 const base = `http://127.0.0.1:${port}`;
-await waitFor(`${base}/healthz`);
-await waitFor(`http://127.0.0.1:${helloPort}/`);
+await waitUntilHealthy(base);
+await waitUntilHealthy(`http://127.0.0.1:${helloPort}`);
 
 async function upload(owner: string, tok: string, zip: Uint8Array) {
   const res = await fetch(`${base}/api/packages/${owner}/go/upload`, {

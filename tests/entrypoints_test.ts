@@ -1,7 +1,7 @@
 // The ways modyard starts: `deno serve serve.ts` (as Deno Deploy runs it), and main.ts's
 // command line (which never starts a listener without the serve command).
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { basic, freePort, MAIN_TS, runCli } from "./helpers/server.ts";
+import { basic, freePort, MAIN_TS, runCli, waitUntilHealthy } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
 const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
@@ -21,17 +21,7 @@ Deno.test("deno serve serve.ts serves the same app, with the store from MODYARD_
   }).spawn();
   const url = `http://127.0.0.1:${port}`;
   try {
-    let status = 0;
-    for (let i = 0; i < 200 && status !== 200; i++) {
-      try {
-        const res = await fetch(`${url}/healthz`);
-        status = res.status;
-        await res.body?.cancel();
-      } catch {
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    assertEquals(status, 200);
+    await waitUntilHealthy(url);
     const zip = await moduleZip("example.com/served", "v1.0.0", {
       "go.mod": "module example.com/served\n",
     });

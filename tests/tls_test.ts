@@ -1,7 +1,7 @@
 // HTTPS with --tls-cert/--tls-key, trusted by Deno's fetch and by the go command.
 import { assertEquals } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
-import { basic, freePort, MAIN_TS, runCli } from "./helpers/server.ts";
+import { basic, freePort, MAIN_TS, runCli, waitUntilHealthy } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
 async function openssl(args: string[], cwd: string) {
@@ -95,17 +95,7 @@ Deno.test({
     const url = `https://127.0.0.1:${port}`;
     const go = await goSandbox(`${url}/api/packages/alice/go`);
     try {
-      let health = 0;
-      for (let i = 0; i < 200 && health !== 200; i++) {
-        try {
-          const res = await fetch(`${url}/healthz`, { client });
-          health = res.status;
-          await res.body?.cancel();
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      assertEquals(health, 200);
+      await waitUntilHealthy(url, client);
       const zip = await moduleZip("example.com/tls", "v1.0.0", {
         "go.mod": "module example.com/tls\n",
         "tls.go": "package tls\n",

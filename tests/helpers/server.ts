@@ -142,15 +142,7 @@ export async function spawnServer(kvPath: string, extra: string[] = []): Promise
     stderr: "inherit",
   }).spawn();
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      const res = await fetch(`${url}/healthz`);
-      await res.body?.cancel();
-      if (res.ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await waitUntilHealthy(url);
   return {
     url,
     child,
@@ -169,4 +161,17 @@ export function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** Polls `${url}/healthz` until it answers 200 (10 s at most); throws otherwise. */
+export async function waitUntilHealthy(url: string, client?: Deno.HttpClient): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${url}/healthz`, { client });
+      await res.body?.cancel();
+      if (res.status === 200) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url}/healthz did not answer 200`);
 }
