@@ -1,7 +1,7 @@
 // A server killed with SIGKILL in the middle of an upload leaves nothing visible, and
 // `gc` removes the chunks it had written.
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
-import { basic, runCli, spawnServer } from "./helpers/server.ts";
+import { basic, runCli, spawnServer, startTestServer } from "./helpers/server.ts";
 import { moduleZip, randomBytes } from "./helpers/zip.ts";
 
 async function count(kvPath: string, prefix: string): Promise<number> {
@@ -163,5 +163,99 @@ Deno.test("gc finishes a reclaim that a crash interrupted (marker written, chunk
     assertEquals(await count(kvPath, "reclaim"), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a running server's periodic sweep removes the chunks a killed server left behind", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/modyard.kv`;
+  try {
+    await runCli(kvPath, ["user", "create", "alice"]);
+    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout.trim();
+    const zip = await moduleZip("example.com/swept", "v1.0.0", {
+      "go.mod": "module example.com/swept\n",
+      "big.bin": randomBytes(4 * 1024 * 1024),
+    });
+    const first = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= zip.length / 2) return await new Promise((r) => setTimeout(r, 30_000));
+        controller.enqueue(zip.slice(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+      },
+    });
+    const upload = fetch(`${first.url}/api/packages/alice/go/upload`, {
+      method: "PUT",
+      body,
+      headers: { authorization: basic("alice", token) },
+    }).catch((err) => err);
+    for (let i = 0; i < 200 && await count(kvPath, "blob") < 12; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assertOk(await count(kvPath, "blob") >= 12);
+    await first.stop("SIGKILL");
+    await body.cancel().catch(() => {});
+    await upload;
+    const second = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
+    try {
+      let left = -1;
+      for (let i = 0; i < 100 && left !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await count(kvPath, "blob");
+      }
+      assertEquals(left, 0);
+      assertEquals(await count(kvPath, "upload"), 0);
+    } finally {
+      await second.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a client that disconnects mid-upload leaves nothing behind", async () => {
+  const server = await startTestServer();
+  try {
+    const auth = await server.user("alice");
+    const zip = await moduleZip("example.com/gone", "v1.0.0", {
+      "go.mod": "module example.com/gone\n",
+      "big.bin": randomBytes(3 * 1024 * 1024),
+    });
+    const abort = new AbortController();
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= zip.length / 2) return await new Promise((r) => setTimeout(r, 2000));
+        controller.enqueue(zip.slice(sent, sent + 256 * 1024));
+        sent += 256 * 1024;
+      },
+    });
+    const upload = fetch(`${server.url}/api/packages/alice/go/upload`, {
+      method: "PUT",
+      body,
+      headers: { authorization: auth },
+      signal: abort.signal,
+    }).catch((err) => err);
+    for (let i = 0; i < 200; i++) {
+      let n = 0;
+      for await (const _ of server.kv.list({ prefix: ["blob"] })) n++;
+      if (n >= 12) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    abort.abort();
+    await upload;
+    let left = -1;
+    for (let i = 0; i < 100 && left !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = 0;
+      for await (const _ of server.kv.list({ prefix: ["blob"] })) left++;
+    }
+    assertEquals(left, 0);
+    const health = await fetch(`${server.url}/healthz`);
+    assertEquals(health.status, 200);
+    await health.body?.cancel();
+  } finally {
+    await server.close();
   }
 });

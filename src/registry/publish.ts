@@ -75,19 +75,7 @@ export async function publishModule(
   try {
     const zip = new ChunkWriter(lease, "zip");
     const sha256 = createHash("sha256");
-    if (body) {
-      for await (const chunk of body) {
-        if (zip.size + chunk.byteLength > limits.maxZipSize) {
-          await body.cancel().catch(() => {});
-          throw new PublishError(
-            413,
-            `module zip is too large (more than ${limits.maxZipSize} bytes; limit is ${limits.maxZipSize} bytes)`,
-          );
-        }
-        sha256.update(chunk);
-        await zip.write(chunk);
-      }
-    }
+    if (body) await receive(body, zip, sha256, limits.maxZipSize);
     await zip.close();
     if (zip.size === 0) throw new PublishError(400, "empty upload: the body must be a module zip");
 
@@ -135,6 +123,34 @@ export async function publishModule(
   } catch (err) {
     await lease.abandon().catch(() => {});
     throw err;
+  }
+}
+
+/** Streams the request body into the chunk writer and the hash, enforcing the size limit. */
+async function receive(
+  body: ReadableStream<Uint8Array>,
+  zip: ChunkWriter,
+  sha256: ReturnType<typeof createHash>,
+  maxZipSize: number,
+): Promise<void> {
+  const reader = body.getReader();
+  for (;;) {
+    let next: ReadableStreamReadResult<Uint8Array>;
+    try {
+      next = await reader.read();
+    } catch (err) {
+      throw new PublishError(400, `the upload was interrupted: ${(err as Error).message}`);
+    }
+    if (next.done) return;
+    if (zip.size + next.value.byteLength > maxZipSize) {
+      await reader.cancel().catch(() => {});
+      throw new PublishError(
+        413,
+        `module zip is too large (more than ${maxZipSize} bytes; limit is ${maxZipSize} bytes)`,
+      );
+    }
+    sha256.update(next.value);
+    await zip.write(next.value);
   }
 }
 
