@@ -171,7 +171,8 @@ Deno.test("a running server's periodic sweep removes the chunks a killed server 
   const kvPath = `${dir}/modyard.kv`;
   try {
     await runCli(kvPath, ["user", "create", "alice"]);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout.trim();
+    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+      .trim();
     const zip = await moduleZip("example.com/swept", "v1.0.0", {
       "go.mod": "module example.com/swept\n",
       "big.bin": randomBytes(4 * 1024 * 1024),

@@ -24,7 +24,7 @@ const refusals: [string, () => Promise<Uint8Array>, number, string][] = [
     "no path@version/ prefix",
     () => buildZip({ "go.mod": "module example.com/m\n" }),
     400,
-    'does not start with a "module@version/" prefix',
+    'no zip entry starts with a "module@version/" prefix',
   ],
   [
     "entries with different prefixes",

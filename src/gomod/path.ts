@@ -6,7 +6,8 @@
  * @module
  */
 
-import { canonicalVersion, parseVersion, versionMajor } from "./version.ts";
+import { goQuote, goQuoteRune } from "./quote.ts";
+import { canonicalVersion, isPseudoVersion, parseVersion, versionMajor } from "./version.ts";
 
 type PathKind = "module" | "file";
 
@@ -34,18 +35,18 @@ function fileNameOK(c: string): boolean {
 
 function checkElem(elem: string, kind: PathKind): string | null {
   if (elem === "") return "empty path element";
-  if (/^\.+$/.test(elem)) return `invalid path element ${JSON.stringify(elem)}`;
+  if (/^\.+$/.test(elem)) return `invalid path element ${goQuote(elem)}`;
   if (elem[0] === "." && kind === "module") return "leading dot in path element";
   if (elem.endsWith(".")) return "trailing dot in path element";
   for (const c of elem) {
     if (!(kind === "module" ? modPathOK(c) : fileNameOK(c))) {
-      return `invalid char ${JSON.stringify(c)}`;
+      return `invalid char ${goQuoteRune(c)}`;
     }
   }
   const dot = elem.indexOf(".");
   const short = dot >= 0 ? elem.slice(0, dot) : elem;
   if (BAD_WINDOWS_NAMES.includes(short.toUpperCase())) {
-    return `${JSON.stringify(short)} disallowed as path element component on Windows`;
+    return `${goQuote(short)} disallowed as path element component on Windows`;
   }
   if (kind === "file") return null;
   const tilde = short.lastIndexOf("~");
@@ -79,7 +80,7 @@ function checkGeneralPath(path: string, kind: PathKind): string | null {
  */
 export function checkModulePath(path: string): string | null {
   const why = modulePathProblem(path);
-  return why === null ? null : `malformed module path ${JSON.stringify(path)}: ${why}`;
+  return why === null ? null : `malformed module path ${goQuote(path)}: ${why}`;
 }
 
 function modulePathProblem(path: string): string | null {
@@ -92,7 +93,7 @@ function modulePathProblem(path: string): string | null {
   if (!first.includes(".")) return "missing dot in first path element";
   if (path[0] === "-") return "leading dash in first path element";
   for (const c of first) {
-    if (!/^[-.0-9a-z]$/.test(c)) return `invalid char ${JSON.stringify(c)} in first path element`;
+    if (!/^[-.0-9a-z]$/.test(c)) return `invalid char ${goQuoteRune(c)} in first path element`;
   }
   if (!splitPathVersion(path).ok) return "invalid version";
   return null;
@@ -109,7 +110,7 @@ function modulePathProblem(path: string): string | null {
  */
 export function checkFilePath(path: string): string | null {
   const why = checkGeneralPath(path, "file");
-  return why === null ? null : `malformed file path ${JSON.stringify(path)}: ${why}`;
+  return why === null ? null : `malformed file path ${goQuote(path)}: ${why}`;
 }
 
 /**
@@ -198,29 +199,27 @@ export function checkModuleVersion(
   hasGoMod?: boolean,
 ): string | null {
   const parsed = parseVersion(version);
-  if (!parsed) {
-    return `${path}@${
-      JSON.stringify(version).slice(1, -1)
-    }: invalid version: not a semantic version`;
-  }
+  // Go prints the module and version raw, except that a version with control characters
+  // is not echoed unquoted (it must never split the reply into lines).
+  const at = `${path}@${goQuote(version).slice(1, -1)}`;
+  if (!parsed) return `${at}: invalid version: not a semantic version`;
   const canonical = canonicalVersion(version);
   if (canonical !== version) {
-    return `version ${JSON.stringify(version)} is not canonical (should be ${
-      JSON.stringify(canonical)
-    })`;
+    return `version ${goQuote(version)} is not canonical (should be ${goQuote(canonical)})`;
   }
+  const noun = isPseudoVersion(version) ? "pseudo-version" : "version";
   const { pathMajor } = splitPathVersion(path);
   const majorErr = checkPathMajor(version, pathMajor);
-  if (majorErr) return `${path}@${version}: invalid version: ${majorErr}`;
+  if (majorErr) return `${at}: invalid ${noun}: ${majorErr}`;
   if (parsed.build === "+incompatible") {
+    const refuse = (why: string) =>
+      `${at}: invalid ${noun}: +incompatible suffix not allowed: ${why}`;
     if (parsed.major === "0" || parsed.major === "1") {
-      return `${path}@${version}: invalid version: +incompatible suffix not allowed: major version v${parsed.major} is compatible`;
+      return refuse(`major version v${parsed.major} is compatible`);
     }
-    if (pathMajor !== "") {
-      return `${path}@${version}: invalid version: +incompatible suffix not allowed: module path has major version suffix ${pathMajor}`;
-    }
+    if (pathMajor !== "") return refuse(`module path has major version suffix ${pathMajor}`);
     if (hasGoMod) {
-      return `${path}@${version}: invalid version: +incompatible suffix not allowed: module contains a go.mod file, so module path must match major version`;
+      return refuse("module contains a go.mod file, so module path must match major version");
     }
   }
   return null;

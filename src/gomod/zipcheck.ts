@@ -7,6 +7,7 @@
  */
 
 import { checkFilePath, checkModulePath, checkModuleVersion } from "./path.ts";
+import { goQuote } from "./quote.ts";
 
 /** Largest module zip and largest total uncompressed size (x/mod MaxZipFile). */
 export const MAX_ZIP_SIZE = 500 * 1024 * 1024;
@@ -61,13 +62,24 @@ export function identifyModule(entries: readonly ZipEntryInfo[]): ModuleId {
   if (entries.length === 0) {
     throw new ZipRuleError("zip file has no entries, so it names no module");
   }
-  const first = entries[0].name;
-  if (first === null) throw new ZipRuleError("first zip entry name is not valid UTF-8");
-  const at = first.indexOf("@");
-  const slash = at < 0 ? -1 : first.indexOf("/", at);
-  if (at <= 0 || slash < 0) {
+  // The first entry that has the shape of a prefix names the module; entries before it
+  // are then refused for lacking that prefix, as x/mod's CheckZip reports them.
+  let first: string | null = null, at = -1, slash = -1;
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name === null) continue;
+    at = name.indexOf("@");
+    slash = at < 0 ? -1 : name.indexOf("/", at);
+    if (at > 0 && slash > 0) {
+      first = name;
+      break;
+    }
+  }
+  if (first === null) {
     throw new ZipRuleError(
-      `${printable(first)}: zip entry does not start with a "module@version/" prefix`,
+      `no zip entry starts with a "module@version/" prefix (first entry: ${
+        entries[0].name === null ? "not valid UTF-8" : printable(entries[0].name)
+      })`,
     );
   }
   const path = first.slice(0, at), version = first.slice(at + 1, slash);
@@ -120,12 +132,10 @@ export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): 
     const other = seen.get(fold);
     if (other) {
       if (other.path !== p) {
-        return `case-insensitive file name collision: ${JSON.stringify(other.path)} and ${
-          JSON.stringify(p)
-        }`;
+        return `case-insensitive file name collision: ${goQuote(other.path)} and ${goQuote(p)}`;
       }
-      if (other.isDir !== isDir) return `entry ${JSON.stringify(p)} is both a file and a directory`;
-      if (!isDir) return `multiple entries for file ${JSON.stringify(p)}`;
+      if (other.isDir !== isDir) return `entry ${goQuote(p)} is both a file and a directory`;
+      if (!isDir) return `multiple entries for file ${goQuote(p)}`;
     } else {
       seen.set(fold, { path: p, isDir });
     }
@@ -141,7 +151,7 @@ export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): 
     }
     const fail = (why: string) => problems.push(`${printable(full)}: ${why}`);
     if (!full.startsWith(prefix)) {
-      fail(`path does not have prefix ${JSON.stringify(prefix)}`);
+      fail(`path does not have prefix ${goQuote(prefix)}`);
       continue;
     }
     const name = full.slice(prefix.length);
@@ -228,5 +238,5 @@ function foldCase(s: string): string {
 /** Quotes names with control characters so a reply stays one readable line per entry. */
 function printable(name: string): string {
   // deno-lint-ignore no-control-regex
-  return /[\x00-\x1f\x7f]/.test(name) ? JSON.stringify(name) : name;
+  return /[\x00-\x1f\x7f]/.test(name) ? goQuote(name) : name;
 }

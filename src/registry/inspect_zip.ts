@@ -1,0 +1,173 @@
+/**
+ * Reading a module zip the way Go's archive/zip and golang.org/x/mod see it: entry names
+ * from the raw central-directory bytes (strict UTF-8), every x/mod CheckZip rule, modyard's
+ * stricter rules, and the h1 hashes. Works over any zip.js `Reader`, so the registry
+ * validates an upload straight from its KV chunks and tests can use in-memory archives.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { configure, type Entry, type FileEntry, type Reader, ZipReader } from "@zip.js/zip.js";
+import { goModHash1, hash1, type HashedFile } from "../gomod/dirhash.ts";
+import { parseModFile, type Retraction } from "../gomod/modfile.ts";
+import { goQuote } from "../gomod/quote.ts";
+import {
+  checkZipEntries,
+  identifyModule,
+  MAX_GO_MOD_SIZE,
+  type ModuleId,
+  ZipRuleError,
+} from "../gomod/zipcheck.ts";
+
+configure({ useWebWorkers: false });
+
+/** What a valid module zip holds. */
+export interface ZipInspection {
+  /** Module path and version named by the entries. */
+  id: ModuleId;
+  /** go.sum hash of the zip. */
+  h1: string;
+  /** go.sum hash of the go.mod (synthesised `module <path>\n` when absent). */
+  goModH1: string;
+  /** The root go.mod, or `null` when the zip has none. */
+  goMod: Uint8Array | null;
+  /** `go` directive of the go.mod, `""` when none. */
+  goVersion: string;
+  /** `retract` directives of the go.mod. */
+  retract: Retraction[];
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeName(raw: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(raw);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Validates a module zip and computes its hashes. Throws {@link ZipRuleError} (naming the
+ * rule and the entry) for every archive modyard refuses; other errors are I/O failures.
+ */
+export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInspection> {
+  const reader = new ZipReader(source, {
+    useWebWorkers: false,
+    checkCrc32: true,
+    strictness: "strict",
+    checkOverlappingEntry: true,
+    // Names are judged by the Go rules on the raw bytes, below, not by zip.js.
+    filenameValidation: "tolerant",
+  });
+  try {
+    let entries: Entry[];
+    try {
+      entries = await reader.getEntries();
+    } catch (err) {
+      throw new ZipRuleError(`not a valid zip file: ${(err as Error).message}`);
+    }
+    const infos = entries.map((e) => ({
+      name: decodeName(e.rawFilename),
+      size: e.uncompressedSize,
+    }));
+    const id = identifyModule(infos);
+    checkZipEntries(id, infos);
+    const prefix = `${id.path}@${id.version}/`;
+    const hashed: HashedFile[] = [];
+    let goMod: Uint8Array | null = null;
+    for (const [i, entry] of entries.entries()) {
+      const name = infos[i].name!;
+      checkEntryFormat(entry, name);
+      const keep = name === prefix + "go.mod";
+      const { sha256, content } = await hashEntry(entry, name, keep);
+      hashed.push({ name, sha256 });
+      if (keep) goMod = content;
+    }
+    const modText = goMod ?? new TextEncoder().encode(`module ${id.path}\n`);
+    const inspection: ZipInspection = {
+      id,
+      h1: hash1(hashed),
+      goModH1: goModHash1(modText),
+      goMod,
+      goVersion: "",
+      retract: [],
+    };
+    if (goMod) {
+      let parsed;
+      try {
+        parsed = parseModFile(new TextDecoder().decode(goMod));
+      } catch (err) {
+        throw new ZipRuleError(`${prefix}go.mod: ${(err as Error).message}`);
+      }
+      if (parsed.module !== id.path) {
+        throw new ZipRuleError(
+          `${prefix}go.mod: module line says ${goQuote(parsed.module)}, but the zip is for ${
+            goQuote(id.path)
+          }`,
+        );
+      }
+      inspection.goVersion = parsed.go;
+      inspection.retract = parsed.retract;
+    }
+    return inspection;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** modyard's stricter per-entry rules on the archive format itself. */
+function checkEntryFormat(entry: Entry, name: string): asserts entry is FileEntry {
+  if (entry.directory) throw new ZipRuleError(`${name}: directory entries are not allowed`);
+  if (entry.encrypted) throw new ZipRuleError(`${name}: encrypted entries are not allowed`);
+  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+    throw new ZipRuleError(
+      `${name}: compression method ${entry.compressionMethod} is not allowed (only stored and deflate)`,
+    );
+  }
+}
+
+/** Streams an entry through SHA-256, refusing data beyond its declared size (zip bombs). */
+async function hashEntry(
+  entry: FileEntry,
+  name: string,
+  keep: boolean,
+): Promise<{ sha256: string; content: Uint8Array | null }> {
+  const hash = createHash("sha256");
+  const declared = entry.uncompressedSize;
+  const kept: Uint8Array[] = [];
+  let total = 0;
+  const sink = new WritableStream<Uint8Array>({
+    write(chunk) {
+      total += chunk.byteLength;
+      if (total > declared) {
+        throw new ZipRuleError(
+          `${name}: entry inflates to more than its declared size of ${declared} bytes`,
+        );
+      }
+      hash.update(chunk);
+      if (keep) kept.push(chunk.slice());
+    },
+  });
+  try {
+    await entry.getData(sink);
+  } catch (err) {
+    if (err instanceof ZipRuleError) throw err;
+    throw new ZipRuleError(`${name}: cannot read entry: ${(err as Error).message}`);
+  }
+  if (total !== declared) {
+    throw new ZipRuleError(`${name}: entry has ${total} bytes but declares ${declared}`);
+  }
+  if (keep && total > MAX_GO_MOD_SIZE) {
+    throw new ZipRuleError(`${name}: go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`);
+  }
+  if (!keep) return { sha256: hash.digest("hex"), content: null };
+  const content = new Uint8Array(total);
+  let offset = 0;
+  for (const c of kept) {
+    content.set(c, offset);
+    offset += c.length;
+  }
+  return { sha256: hash.digest("hex"), content };
+}
