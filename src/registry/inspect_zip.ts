@@ -53,6 +53,7 @@ function decodeName(raw: Uint8Array): string | null {
  * rule and the entry) for every archive modyard refuses; other errors are I/O failures.
  */
 export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInspection> {
+  let serial = 0;
   const reader = new ZipReader(source, {
     useWebWorkers: false,
     checkCrc32: true,
@@ -60,6 +61,9 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
     checkOverlappingEntry: true,
     // Names are judged by the Go rules on the raw bytes, below, not by zip.js.
     filenameValidation: "tolerant",
+    // zip.js's strict mode would refuse duplicate names before the Go rules can name them;
+    // a unique alias per entry leaves that verdict (and its message) to checkZipEntries.
+    normalizeFilename: (name) => `${serial++}\u0000${name}`,
   });
   try {
     let entries: Entry[];
