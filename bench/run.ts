@@ -8,6 +8,7 @@
  */
 
 import { freePort, MAIN_TS, waitUntilHealthy } from "../tests/helpers/server.ts";
+import { measureUpload } from "./upload.ts";
 
 const HELLO_TS = new URL("./hello.ts", import.meta.url).pathname;
 const OUT = new URL("../docs/benchmarks.md", import.meta.url).pathname;
@@ -225,6 +226,8 @@ await server.status;
 await hello.status;
 await Deno.remove(dir, { recursive: true });
 
+const uploads = [await measureUpload(100), await measureUpload(500)];
+
 const fmt = (n: number, d = 0) =>
   n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ??
@@ -254,6 +257,21 @@ ${
 | --- | ---: | ---: |
 | 1 MiB | ${fmt(zip1.rps, 1)} | ${fmt(zip1.mbps, 1)} |
 | 50 MiB | ${fmt(zip50.rps, 2)} | ${fmt(zip50.mbps, 1)} |
+
+## Uploads (upload, validation from the KV chunks, publication)
+
+One upload per size of a zip holding that much random data (stored, so validation hashes
+every byte), sent by curl to a fresh server. Target: peak RSS under 128 MiB above idle.
+
+| zip | MB/s | idle RSS (MiB) | peak RSS (MiB) | peak above idle (MiB) |
+| --- | ---: | ---: | ---: | ---: |
+${
+  uploads.map((u) =>
+    `| ${fmt(u.size / 1048576, 0)} MiB | ${fmt(u.mbps, 1)} | ${fmt(u.idleMiB, 1)} | ${
+      fmt(u.peakMiB, 1)
+    } | ${fmt(u.peakMiB - u.idleMiB, 1)} |`
+  ).join("\n")
+}
 
 ## Memory
 
