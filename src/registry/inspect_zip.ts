@@ -70,7 +70,7 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
     try {
       entries = await reader.getEntries();
     } catch (err) {
-      throw new ZipRuleError(`not a valid zip file: ${(err as Error).message}`);
+      throw new ZipRuleError(`not a valid zip file: ${describeZipError(err).text}`);
     }
     const infos = entries.map((e) => ({
       name: decodeName(e.rawFilename),
@@ -158,7 +158,8 @@ async function hashEntry(
     await entry.getData(sink);
   } catch (err) {
     if (err instanceof ZipRuleError) throw err;
-    throw new ZipRuleError(`${name}: cannot read entry: ${(err as Error).message}`);
+    const problem = describeZipError(err);
+    throw new ZipRuleError(`${name}: ${problem.rule ? "" : "cannot read entry: "}${problem.text}`);
   }
   if (total !== declared) {
     throw new ZipRuleError(`${name}: entry has ${total} bytes but declares ${declared}`);
@@ -174,4 +175,28 @@ async function hashEntry(
     offset += c.length;
   }
   return { sha256: hash.digest("hex"), content };
+}
+
+/** zip.js's ambiguity reasons, and other errors, phrased as the rule they break. */
+const ZIP_ERROR_RULES: [RegExp, string][] = [
+  [/^prepended data$/, "data before the archive is not allowed"],
+  [/^appended data$/, "data after the archive is not allowed"],
+  [/zip64/, "zip64 end of central directory record disagrees with the classic record"],
+  [
+    /^mismatched local file header \((.*)\)$/,
+    "local file header disagrees with the central directory ($1)",
+  ],
+  [/^Overlapping entry found$/, "entry overlaps another entry"],
+  [/^Invalid uncompressed size$/, "entry inflates to more than its declared size"],
+  [/^Invalid CRC32$/, "CRC-32 does not match the content"],
+];
+
+function describeZipError(err: unknown): { rule: boolean; text: string } {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = (err as { reason?: unknown })?.reason;
+  const detail = typeof reason === "string" ? reason : message;
+  for (const [pattern, rule] of ZIP_ERROR_RULES) {
+    if (pattern.test(detail)) return { rule: true, text: detail.replace(pattern, rule) };
+  }
+  return { rule: false, text: typeof reason === "string" ? `${message} (${reason})` : message };
 }
