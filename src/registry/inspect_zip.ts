@@ -53,6 +53,7 @@ function decodeName(raw: Uint8Array): string | null {
  * rule and the entry) for every archive modyard refuses; other errors are I/O failures.
  */
 export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInspection> {
+  await checkEndRecord(source);
   let serial = 0;
   const reader = new ZipReader(source, {
     useWebWorkers: false,
@@ -119,6 +120,32 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
   } finally {
     await reader.close();
   }
+}
+
+const EOCD_LENGTH = 22;
+
+/**
+ * Finds the end of central directory record the way Go's archive/zip does (the last
+ * signature whose comment fits in the file) and requires it to end the file exactly: a
+ * comment length pointing past the end makes Go refuse the archive, one that stops short
+ * leaves data after the archive. zip.js tolerates both.
+ */
+async function checkEndRecord(source: Reader<unknown>): Promise<void> {
+  await source.init?.();
+  const size = source.size;
+  const window = Math.min(size, EOCD_LENGTH + 65_535);
+  const tail = await source.readUint8Array(size - window, window);
+  for (let i = tail.length - EOCD_LENGTH; i >= 0; i--) {
+    if (tail[i] !== 0x50 || tail[i + 1] !== 0x4b || tail[i + 2] !== 0x05 || tail[i + 3] !== 0x06) {
+      continue;
+    }
+    const commentLength = tail[i + 20] | (tail[i + 21] << 8);
+    const end = i + EOCD_LENGTH + commentLength;
+    if (end > tail.length) continue;
+    if (end === tail.length) return;
+    throw new ZipRuleError("not a valid zip file: data after the archive is not allowed");
+  }
+  throw new ZipRuleError("not a valid zip file: no end of central directory record ends the file");
 }
 
 /** modyard's stricter per-entry rules on the archive format itself. */
