@@ -8,6 +8,12 @@ Deno.test("parseModFile reads a go.mod written by current Go (toolchain, three-p
   assertEquals(mod, { module: "example.com/m", go: "1.22.1", retract: [] });
 });
 
+Deno.test("parseModFile accepts the go lines the go command accepts in a dependency", () => {
+  for (const v of ["1.21", "1.21.0", "1.21rc1", "1.22beta2", "1.16", "v1.17.3", "1.21-custom"]) {
+    assertEquals(parseModFile(`module example.com/m\ngo ${v}\n`).go, v);
+  }
+});
+
 Deno.test("parseModFile accepts quoted module paths and rc go versions", () => {
   assertEquals(parseModFile('module "example.com/q"\ngo 1.21rc1\n').module, "example.com/q");
   assertEquals(parseModFile("module `example.com/r`\n").module, "example.com/r");
@@ -30,7 +36,8 @@ Deno.test("parseModFile refuses broken text with the line number", () => {
       ["module example.com/m\nrequire (\n", "go.mod:2: unterminated require block"],
       ['module "example.com/m\n', "go.mod:1: unterminated string"],
       ["module a b\n", "go.mod:1: usage: module"],
-      ["module example.com/m\ngo 1.x\n", "go.mod:2: invalid go version"],
+      ["module example.com/m\ngo 1.x\n", "go.mod:2: invalid go version '1.x'"],
+      ["module example.com/m\ngo 1.19\ngo 1.20\n", "go.mod:3: repeated go statement"],
     ]
   ) {
     let message = "<parsed>";

@@ -26,6 +26,11 @@ export interface ModFile {
   retract: Retraction[];
 }
 
+/** The `go` line of current Go (`1.21`, `1.21.0`, `1.21rc1`). */
+const GO_VERSION = /^([1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?([a-z]+[0-9]+)?$/;
+/** What x/mod's lax parser also accepts in a dependency's go.mod (and truncates). */
+const LAX_GO_VERSION = /^v?(([1-9][0-9]*)\.(0|[1-9][0-9]*))([^0-9].*)$/;
+
 interface Line {
   tokens: string[];
   comment: string;
@@ -80,11 +85,14 @@ export function parseModFile(text: string): ModFile {
         result.module = args[0];
         break;
       case "go":
-        if (args.length !== 1) throw new SyntaxError(`${where}: usage: go 1.23`);
-        if (
-          !/^[1-9][0-9]*\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?((rc|beta)[1-9][0-9]*)?$/.test(args[0])
-        ) {
-          throw new SyntaxError(`${where}: invalid go version ${JSON.stringify(args[0])}`);
+        if (args.length !== 1) {
+          throw new SyntaxError(`${where}: go directive expects exactly one argument`);
+        }
+        if (result.go !== "") throw new SyntaxError(`${where}: repeated go statement`);
+        if (!GO_VERSION.test(args[0]) && !LAX_GO_VERSION.test(args[0])) {
+          throw new SyntaxError(
+            `${where}: invalid go version '${args[0]}': must match format 1.23`,
+          );
         }
         result.go = args[0];
         break;
