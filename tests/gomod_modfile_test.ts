@@ -49,3 +49,43 @@ Deno.test("parseModFile refuses broken text with the line number", () => {
     assertIncludes(message, want);
   }
 });
+
+Deno.test("parseModFile reads a go.mod of Go 1.24 (tool block, godebug, ignore, toolchain)", () => {
+  const text = `// Copyright notice.
+
+module github.com/example/tools
+
+go 1.24.0
+
+toolchain go1.24.2
+
+godebug (
+	default=go1.21
+	panicnil=1
+)
+
+require (
+	golang.org/x/mod v0.24.0 // indirect
+	golang.org/x/tools v0.31.0
+)
+
+tool golang.org/x/tools/cmd/stringer
+
+tool (
+	golang.org/x/tools/cmd/goimports
+)
+
+ignore ./node_modules
+
+replace example.com/old => ../old
+
+exclude example.com/bad v1.0.0
+
+retract [v0.1.0, v0.2.3] // Contains a data race.
+`;
+  assertEquals(parseModFile(text), {
+    module: "github.com/example/tools",
+    go: "1.24.0",
+    retract: [{ low: "v0.1.0", high: "v0.2.3", rationale: "Contains a data race." }],
+  });
+});
