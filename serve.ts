@@ -19,6 +19,8 @@ function getApp(): Promise<App> {
     return createApp(kv, {
       maxZipSize: config.maxZipSize,
       uploadStallSeconds: config.uploadStallSeconds,
+      quota: config.quota,
+      deleteGraceSeconds: config.deleteGraceSeconds,
       sweepIntervalMs: 30_000,
     });
   })();

@@ -260,8 +260,8 @@ ${
 
 ## Uploads (upload, validation from the KV chunks, publication)
 
-One upload per size of a zip holding that much random data (stored, so validation hashes
-every byte), sent by curl to a fresh server. Target: peak RSS under 128 MiB above idle.
+One upload per size of a zip holding that much random (incompressible, deflated) data, so
+validation inflates and hashes every byte, sent by curl to a fresh server. Target: peak RSS under 128 MiB above idle.
 
 | zip | MB/s | idle RSS (MiB) | peak RSS (MiB) | peak above idle (MiB) |
 | --- | ---: | ---: | ---: | ---: |

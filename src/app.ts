@@ -12,6 +12,7 @@ import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts"
 import { type Reply, replyResponse } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
+import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
 import { Authenticator, BusyError } from "./registry/authenticate.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
@@ -25,12 +26,16 @@ export interface AppOptions {
   uploadStallSeconds: number;
   /** Milliseconds between sweeps of abandoned uploads (0: no sweeping). */
   sweepIntervalMs: number;
+  /** Default storage quota per owner in bytes; 0 for none. */
+  quota?: number;
+  /** Seconds a deleted version's chunks remain (default 600). */
+  deleteGraceSeconds?: number;
 }
 
 /** A running app: its handler and the means to stop its background work. */
 export interface App {
-  /** The request handler. */
-  fetch(request: Request): Promise<Response>;
+  /** The request handler; `info` (from `Deno.serve`) gives the client address. */
+  fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
   /** The store the app serves from. */
   kv: Deno.Kv;
   /** Stops background work (cache polling, sweeping). Does not close the store. */
@@ -53,6 +58,21 @@ interface Route {
 }
 
 const routes: Route[] = [
+  {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/api/v1/packages/:owner"),
+    handler: (ctx) => listOwnerPackages(ctx),
+  },
+  {
+    methods: ["GET", "HEAD", "DELETE"],
+    match: compilePattern("/api/v1/packages/:owner/go/*"),
+    handler: (ctx, rest) => modulePackage(ctx, rest),
+  },
+  {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/api/v1/admin/audit"),
+    handler: (ctx) => auditLog(ctx),
+  },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/healthz"),
@@ -87,7 +107,12 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     kv,
     auth: new Authenticator(kv, cache),
     modules: new ModuleReader(kv, cache),
-    limits: { maxZipSize: options.maxZipSize, stallMs: options.uploadStallSeconds * 1000 },
+    limits: {
+      maxZipSize: options.maxZipSize,
+      stallMs: options.uploadStallSeconds * 1000,
+      defaultQuota: options.quota ?? 0,
+      deleteGraceMs: (options.deleteGraceSeconds ?? 600) * 1000,
+    },
     invalidate: () => cache.invalidate(),
   };
   let sweeper: ReturnType<typeof setInterval> | undefined;
@@ -107,6 +132,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   async function handle(
     request: Request,
     url: URL,
+    client: string,
     ctxOut: { ctx?: RequestContext },
   ): Promise<Response> {
     for (const route of routes) {
@@ -124,7 +150,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       }
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
-      const ctx = new RequestContext(request, url, services, principal, params);
+      const ctx = new RequestContext(request, url, services, principal, params, client);
       ctxOut.ctx = ctx;
       return await route.handler(ctx, params["0"] ?? "");
     }
@@ -133,7 +159,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
 
   return {
     kv,
-    async fetch(request: Request): Promise<Response> {
+    async fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
       // Metadata answers are cached per (URL, Authorization) until the store changes; the
       // credentials were checked when the answer was made, and stay valid until validUntil.
       const cacheKey = request.method === "GET"
@@ -150,7 +176,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         cache.put("reply", cacheKey!, { reply, validUntil } satisfies CachedReply, epoch);
       };
       try {
-        const response = await handle(request, new URL(request.url), out);
+        const client = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
+        const response = await handle(request, new URL(request.url), client, out);
         if (cacheKey !== null && out.ctx?.cacheable && out.ctx.reply) remember(out.ctx.reply);
         return response;
       } catch (err) {
@@ -163,7 +190,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
               policy: { kind: "none" },
             });
           }
-          return errorResponse(err);
+          return errorResponse(err, request.url.includes("/api/v1/"));
         }
         if (err instanceof BusyError) {
           return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));

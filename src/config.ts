@@ -24,6 +24,10 @@ export interface Config {
   maxZipSize: number;
   /** Seconds an upload may make no progress before it is reclaimed. */
   uploadStallSeconds: number;
+  /** Default storage quota per owner in bytes; 0 for none. */
+  quota: number;
+  /** Seconds the chunks of a deleted version stay for downloads in progress. */
+  deleteGraceSeconds: number;
 }
 
 /** Thrown for a bad flag or variable; the message says which and why. */
@@ -109,6 +113,22 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "120",
     help: "seconds without progress after which an upload is reclaimed",
+  },
+  {
+    flag: "quota",
+    env: "MODYARD_QUOTA",
+    key: "quota",
+    kind: "int",
+    fallback: "0",
+    help: "default storage quota per owner in bytes (0: none; admins set per-owner quotas)",
+  },
+  {
+    flag: "delete-grace",
+    env: "MODYARD_DELETE_GRACE",
+    key: "deleteGraceSeconds",
+    kind: "int",
+    fallback: "600",
+    help: "seconds a deleted version's chunks remain for downloads in progress",
   },
 ];
 

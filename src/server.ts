@@ -30,6 +30,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp(kv, {
     maxZipSize: config.maxZipSize,
     uploadStallSeconds: config.uploadStallSeconds,
+    quota: config.quota,
+    deleteGraceSeconds: config.deleteGraceSeconds,
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
   });
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -1,7 +1,7 @@
 // A corpus of hostile archives, one per rule, built byte by byte. Each upload must get 400
 // naming its rule (not just some 4xx), leave nothing in the store, and leave the server healthy.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { deflateRaw, rawZip, unicodePathExtra } from "./helpers/raw_zip.ts";
+import { rawZip, unicodePathExtra } from "./helpers/raw_zip.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 
 const P = "example.com/m@v1.0.0/";
@@ -92,7 +92,7 @@ const corpus: [string, () => Promise<Uint8Array>, string][] = [
   ],
   [
     "a zip bomb whose declared size lies",
-    async () =>
+    () =>
       rawZip([goMod, {
         name: P + "bomb.bin",
         data: zeros,
@@ -115,7 +115,7 @@ const corpus: [string, () => Promise<Uint8Array>, string][] = [
   ],
   [
     "deflate data that does not inflate",
-    async () =>
+    () =>
       rawZip([goMod, {
         name: P + "a.go",
         data: text("package a\n"),

@@ -12,10 +12,14 @@ import {
   createUser,
   listTokens,
   listUsers,
+  ownerUsage,
   revokeToken,
   setPassword,
+  setQuota,
   setVisibility,
 } from "../registry/accounts.ts";
+import { CLI_ACTOR, readAudit } from "../registry/audit.ts";
+import { clearPin, NotFoundError } from "../registry/lifecycle.ts";
 import { startServer } from "../server.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
@@ -31,7 +35,11 @@ commands:
   token create USER [--scope read|write] [--label TEXT] [--expires 30d]
   token list USER
   token revoke USER TOKEN_ID
-  gc                                     remove the chunks of abandoned uploads
+  owner quota OWNER BYTES|default        set or remove an owner's storage quota
+  owner usage OWNER                      bytes, versions and modules stored
+  pin clear OWNER MODULE VERSION         let a deleted version be published with other content (audited)
+  audit [--page N] [--limit N]           the audit log, newest first
+  gc                                     remove the chunks of abandoned uploads and deleted versions
 
 settings (flag / environment variable, default):
 ${SETTINGS.map((s) => `  --${s.flag} / ${s.env} (${s.fallback || "none"}): ${s.help}`).join("\n")}
@@ -115,6 +123,56 @@ async function runAdmin(
       console.log(`owner ${args[0]} is now ${visibility}`);
       return 0;
     }
+    case "owner quota": {
+      const value = arg(1, "quota in bytes, or default");
+      if (value !== "default" && !/^[0-9]+$/.test(value)) {
+        throw new UsageError("quota must be a number of bytes or default");
+      }
+      await setQuota(kv, arg(0, "owner"), value === "default" ? null : Number(value));
+      console.log(`quota of ${args[0]} is now ${value}`);
+      return 0;
+    }
+    case "owner usage": {
+      const usage = await ownerUsage(kv, arg(0, "owner"));
+      console.log(
+        `bytes\t${usage.bytes}\nversions\t${usage.versions}\nmodules\t${usage.modules}\nquota\t${
+          usage.quota ?? "default"
+        }`,
+      );
+      return 0;
+    }
+    case "pin clear": {
+      try {
+        const pin = await clearPin(
+          kv,
+          arg(0, "owner"),
+          arg(1, "module"),
+          arg(2, "version"),
+          CLI_ACTOR,
+        );
+        console.log(`pin of ${args[0]}/${args[1]}@${args[2]} (${pin.h1}) cleared`);
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new AccountError(err.message);
+        throw err;
+      }
+      return 0;
+    }
+    case "audit": {
+      const page = Number(flagValue(flags, "page") ?? "1");
+      const limit = Number(flagValue(flags, "limit") ?? "50");
+      if (!Number.isInteger(page) || page < 1 || !Number.isInteger(limit) || limit < 1) {
+        throw new UsageError("--page and --limit must be whole numbers ≥ 1");
+      }
+      const { entries, more } = await readAudit(kv, page, limit);
+      for (const e of entries) {
+        const detail = e.detail
+          ? " " + Object.entries(e.detail).map(([k, v]) => `${k}=${v}`).join(" ")
+          : "";
+        console.log(`${e.time}\t${e.actor}\t${e.client}\t${e.action}\t${e.target}${detail}`);
+      }
+      if (more) console.log(`(more: --page ${page + 1})`);
+      return 0;
+    }
     case "token create": {
       const scope = flagValue(flags, "scope") ?? "read";
       if (scope !== "read" && scope !== "write") {
@@ -157,7 +215,7 @@ async function runAdmin(
 function splitFlags(args: string[]): { positional: string[]; flags: Map<string, string | true> } {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["scope", "label", "expires"]);
+  const valued = new Set(["scope", "label", "expires", "page", "limit"]);
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
     if (!m) {

@@ -6,6 +6,7 @@
  */
 
 import { canRead } from "../registry/access.ts";
+import type { Actor } from "../registry/audit.ts";
 import type { Authenticator, Principal } from "../registry/authenticate.ts";
 import type { ModuleReader } from "../registry/modules.ts";
 import type { UserRecord } from "../store/records.ts";
@@ -21,7 +22,7 @@ export interface Services {
   /** Cached reads of published versions. */
   modules: ModuleReader;
   /** Limits of the deployment. */
-  limits: { maxZipSize: number; stallMs: number };
+  limits: { maxZipSize: number; stallMs: number; defaultQuota: number; deleteGraceMs: number };
   /** Drops this process's cached state after it changed the store. */
   invalidate(): void;
 }
@@ -40,7 +41,13 @@ export class RequestContext {
     readonly services: Services,
     readonly principal: Principal | null,
     readonly params: Record<string, string>,
+    readonly client: string = "unknown",
   ) {}
+
+  /** The acting user and client address, for audit entries. */
+  actor(): Actor {
+    return { name: this.principal?.user.name ?? "anonymous", client: this.client };
+  }
 
   /** The owner named by the `owner` route parameter, or a 404. */
   async owner(): Promise<UserRecord> {

@@ -9,7 +9,7 @@ import { unescapeCase } from "../gomod/path.ts";
 import type { VersionRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
-import { type CachePolicy, type Reply, replyResponse, respond } from "./responses.ts";
+import { type CachePolicy, notModified, type Reply, replyResponse, respond } from "./responses.ts";
 
 /** A parsed GOPROXY request path. */
 export type ProxyRequest =
@@ -80,7 +80,16 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
     policy = MUTABLE;
   } else {
     record = await modules.version(owner.name, req.module, req.version);
-    if (!record) throw notFound(`${req.module}@${req.version}`);
+    if (!record) {
+      const pin = await modules.pin(owner.name, req.module, req.version);
+      if (pin?.deletedAt) {
+        throw new HttpError(
+          410,
+          `${req.module}@${req.version}: deleted from ${owner.name} on ${pin.deletedAt}; it is no longer served here`,
+        );
+      }
+      throw notFound(`${req.module}@${req.version}`);
+    }
     const etag = req.kind === "mod" ? record.goModH1 : record.h1;
     policy = { kind: "immutable", etag, isPrivate };
   }
@@ -90,7 +99,9 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
     case "mod":
       return reply(ctx, await modules.goMod(record), TEXT, policy);
     case "zip": {
-      const body = ctx.request.method === "HEAD" ? null : modules.zip(record);
+      const counted = ctx.request.method === "GET" && !notModified(ctx.request, policy);
+      if (counted) await modules.countDownload(owner.name, record);
+      const body = counted ? modules.zip(record) : null;
       return respond(ctx.request, body, "application/zip", policy, [
         ["content-length", String(record.size)],
       ]);

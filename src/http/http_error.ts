@@ -17,8 +17,17 @@ export class HttpError extends Error {
   }
 }
 
-/** Renders an error as `text/plain` with a trailing newline, as the `go` command prints it. */
-export function errorResponse(err: HttpError): Response {
+/**
+ * Renders an error as `text/plain` with a trailing newline, as the `go` command prints it,
+ * or as `{"message": …}` for the JSON API.
+ */
+export function errorResponse(err: HttpError, asJson = false): Response {
+  if (asJson) {
+    return new Response(JSON.stringify({ message: err.message }) + "\n", {
+      status: err.status,
+      headers: { "content-type": "application/json; charset=utf-8", ...err.headers },
+    });
+  }
   return new Response(err.message + "\n", {
     status: err.status,
     headers: { "content-type": "text/plain; charset=utf-8", ...err.headers },

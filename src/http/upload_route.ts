@@ -29,7 +29,7 @@ export async function uploadModule(ctx: RequestContext): Promise<Response> {
     throw new HttpError(403, "this token has read scope; publishing needs a write token");
   }
   const owner = await ctx.owner();
-  const { maxZipSize, stallMs } = ctx.services.limits;
+  const { maxZipSize } = ctx.services.limits;
   const declared = ctx.request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxZipSize) {
     throw new HttpError(
@@ -41,9 +41,9 @@ export async function uploadModule(ctx: RequestContext): Promise<Response> {
     const result = await publishModule(
       ctx.services.kv,
       owner.name,
-      principal.user.name,
+      ctx.actor(),
       ctx.request.body,
-      { maxZipSize, stallMs },
+      ctx.services.limits,
     );
     ctx.services.invalidate();
     return json(result, 201);

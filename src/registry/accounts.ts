@@ -7,6 +7,7 @@
 import { keys } from "../store/keys.ts";
 import type { TokenRecord, UserRecord } from "../store/records.ts";
 import { hashPassword, newToken, tokenHash } from "./secrets.ts";
+import { type Actor, audit, CLI_ACTOR } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
 /** Thrown for a request the account rules refuse; the message says why. */
@@ -74,11 +75,14 @@ export async function updateUser(
   kv: Deno.Kv,
   name: string,
   change: (user: UserRecord) => UserRecord | Promise<UserRecord>,
+  audited?: { actor: Actor; action: string; detail?: Record<string, string> },
 ): Promise<UserRecord> {
   for (;;) {
     const entry = await requireUser(kv, name);
     const next = await change({ ...entry.value });
-    const res = await bumpGeneration(kv.atomic().check(entry).set(entry.key, next)).commit();
+    const op = kv.atomic().check(entry).set(entry.key, next);
+    if (audited) audit(op, audited.actor, audited.action, name, audited.detail);
+    const res = await bumpGeneration(op).commit();
     if (res.ok) return next;
   }
 }
@@ -105,6 +109,7 @@ export async function createToken(
   kv: Deno.Kv,
   user: string,
   options: TokenOptions = {},
+  actor: Actor = CLI_ACTOR,
 ): Promise<{ token: string; record: TokenRecord }> {
   const owner = await requireUser(kv, user);
   const token = newToken();
@@ -117,13 +122,13 @@ export async function createToken(
     createdAt: new Date().toISOString(),
   };
   if (options.expiresAt) record.expiresAt = options.expiresAt.toISOString();
-  const res = await bumpGeneration(
-    kv.atomic()
-      .check(owner)
-      .check({ key: keys.token(hash), versionstamp: null })
-      .set(keys.token(hash), record)
-      .set(keys.userToken(user, record.id), hash),
-  ).commit();
+  const op = kv.atomic()
+    .check(owner)
+    .check({ key: keys.token(hash), versionstamp: null })
+    .set(keys.token(hash), record)
+    .set(keys.userToken(user, record.id), hash);
+  audit(op, actor, "token.create", user, { id: record.id, scope: record.scope });
+  const res = await bumpGeneration(op).commit();
   if (!res.ok) throw new AccountError("user changed while the token was created; try again");
   return { token, record };
 }
@@ -139,14 +144,19 @@ export async function listTokens(kv: Deno.Kv, user: string): Promise<TokenRecord
 }
 
 /** Revokes a user's token by id; throws when there is no such token. */
-export async function revokeToken(kv: Deno.Kv, user: string, id: string): Promise<void> {
+export async function revokeToken(
+  kv: Deno.Kv,
+  user: string,
+  id: string,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
   const link = await kv.get<string>(keys.userToken(user, id));
   if (link.value === null) {
     throw new AccountError(`user ${JSON.stringify(user)} has no token ${JSON.stringify(id)}`);
   }
-  await bumpGeneration(
-    kv.atomic().delete(keys.token(link.value)).delete(keys.userToken(user, id)),
-  ).commit();
+  const op = kv.atomic().delete(keys.token(link.value)).delete(keys.userToken(user, id));
+  audit(op, actor, "token.revoke", user, { id });
+  await bumpGeneration(op).commit();
 }
 
 /** Sets or replaces a user's password. */
@@ -161,6 +171,43 @@ export async function setVisibility(
   kv: Deno.Kv,
   owner: string,
   visibility: "public" | "private",
+  actor: Actor = CLI_ACTOR,
 ): Promise<void> {
-  await updateUser(kv, owner, (u) => ({ ...u, visibility }));
+  await updateUser(kv, owner, (u) => ({ ...u, visibility }), {
+    actor,
+    action: "visibility.change",
+    detail: { visibility },
+  });
+}
+
+/** Sets an owner's storage quota in bytes, or removes it (`null`: the default applies). */
+export async function setQuota(
+  kv: Deno.Kv,
+  owner: string,
+  bytes: number | null,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
+  const user = await requireUser(kv, owner);
+  const op = kv.atomic().check(user);
+  if (bytes === null) op.delete(keys.quota(owner));
+  else op.set(keys.quota(owner), bytes);
+  audit(op, actor, "quota.change", owner, { quota: bytes === null ? "default" : String(bytes) });
+  if (!(await op.commit()).ok) throw new AccountError("owner changed meanwhile; try again");
+}
+
+/** An owner's usage counters and quota. */
+export async function ownerUsage(
+  kv: Deno.Kv,
+  owner: string,
+): Promise<{ bytes: number; versions: number; modules: number; quota: number | null }> {
+  const [bytes, versions, modules, quota] = await kv.getMany<
+    [Deno.KvU64, Deno.KvU64, Deno.KvU64, number]
+  >([
+    keys.counter(owner, "bytes"),
+    keys.counter(owner, "versions"),
+    keys.counter(owner, "modules"),
+    keys.quota(owner),
+  ]);
+  const n = (e: Deno.KvEntryMaybe<Deno.KvU64>) => Number(e.value?.value ?? 0n);
+  return { bytes: n(bytes), versions: n(versions), modules: n(modules), quota: quota.value };
 }

@@ -8,7 +8,8 @@
 import { compareVersions, isPseudoVersion, latestVersion } from "../gomod/version.ts";
 import { blobStream, readBlob } from "../store/blob_store.ts";
 import { keys } from "../store/keys.ts";
-import type { VersionRecord } from "../store/records.ts";
+import type { PinRecord, VersionRecord } from "../store/records.ts";
+import { retractedVersions } from "../gomod/retract.ts";
 import type { StateCache } from "./state_cache.ts";
 
 /** go.mod texts up to this size are kept in the per-process cache. */
@@ -53,6 +54,36 @@ export class ModuleReader {
     const all = await this.versions(owner, module);
     const best = latestVersion(all.map((v) => v.version));
     return all.find((v) => v.version === best);
+  }
+
+  /** The pin of a version (present for every version ever published, deleted or not). */
+  pin(owner: string, module: string, version: string): Promise<PinRecord | null> {
+    return this.cache.get("pin", `${owner}\0${module}\0${version}`, async () => {
+      return (await this.kv.get<PinRecord>(keys.pin(owner, module, version))).value;
+    });
+  }
+
+  /** Retracted versions of a module and their rationale, as the `go` command computes them. */
+  retracted(owner: string, module: string): Promise<Map<string, string>> {
+    return this.cache.get("retracted", `${owner}\0${module}`, async () => {
+      return retractedVersions(await this.versions(owner, module));
+    });
+  }
+
+  /** Zip downloads of each version of a module. */
+  async downloads(owner: string, module: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for await (
+      const e of this.kv.list<Deno.KvU64>({ prefix: keys.moduleDownloads(owner, module) })
+    ) {
+      out.set(e.key[3] as string, Number(e.value.value));
+    }
+    return out;
+  }
+
+  /** Counts one download of a version (a KV sum: no read-modify-write race). */
+  async countDownload(owner: string, record: VersionRecord): Promise<void> {
+    await this.kv.atomic().sum(keys.downloads(owner, record.module, record.version), 1n).commit();
   }
 
   /** The go.mod of a version: stored verbatim, or `module <path>\n` when the zip had none. */

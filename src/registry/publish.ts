@@ -11,14 +11,15 @@ import { ZipRuleError } from "../gomod/zipcheck.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
 import { keys } from "../store/keys.ts";
 import { KvBlobReader } from "../store/kv_zip_reader.ts";
-import type { VersionRecord } from "../store/records.ts";
+import type { PinRecord, VersionRecord } from "../store/records.ts";
+import { type Actor, audit } from "./audit.ts";
 import { inspectModuleZip } from "./inspect_zip.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
 /** Why a publish was refused: the HTTP status and a plain-text reason. */
 export class PublishError extends Error {
   /** Creates the error. */
-  constructor(readonly status: 400 | 409 | 413, message: string) {
+  constructor(readonly status: 400 | 404 | 409 | 413, message: string) {
     super(message);
     this.name = "PublishError";
   }
@@ -30,6 +31,8 @@ export interface PublishLimits {
   maxZipSize: number;
   /** How long an upload may make no progress before a sweeper may reclaim it. */
   stallMs: number;
+  /** Bytes an owner may store when no per-owner quota is set; 0 for no limit. */
+  defaultQuota: number;
 }
 
 /** What a successful publish reports (the 201 body). */
@@ -57,10 +60,11 @@ export interface PublishResult {
 export async function publishModule(
   kv: Deno.Kv,
   owner: string,
-  publisher: string,
+  actor: Actor,
   body: ReadableStream<Uint8Array> | null,
   limits: PublishLimits,
 ): Promise<PublishResult> {
+  const publisher = actor.name;
   const lease = await Lease.start(kv, owner, limits.stallMs);
   try {
     const zip = new ChunkWriter(lease, "zip");
@@ -87,19 +91,7 @@ export async function publishModule(
       time: new Date().toISOString(),
       publisher,
     };
-    const versionKey = keys.version(owner, id.path, id.version);
-    const res = await lease.finish((op) =>
-      bumpGeneration(op.check({ key: versionKey, versionstamp: null }).set(versionKey, record))
-    );
-    if (!res.ok) {
-      const existing = await kv.get<VersionRecord>(versionKey);
-      throw new PublishError(
-        409,
-        `${id.path}@${id.version} is already published by ${owner} with ${
-          existing.value?.h1 ?? "another content"
-        }; a published version never changes (this upload has ${record.h1})`,
-      );
-    }
+    await commitVersion(kv, lease, owner, record, actor, limits.defaultQuota);
     return {
       module: id.path,
       version: id.version,
@@ -114,6 +106,78 @@ export async function publishModule(
     await lease.abandon().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The final commit: the version appears with its pin, counters and audit entry, or not at
+ * all. It checks that the version is absent, that a pin (kept from an earlier publication)
+ * names the same content, that the owner's quota holds, and that the lease is still ours;
+ * concurrent changes to the module or counters make it retry.
+ */
+async function commitVersion(
+  kv: Deno.Kv,
+  lease: Lease,
+  owner: string,
+  record: VersionRecord,
+  actor: Actor,
+  defaultQuota: number,
+): Promise<void> {
+  const { module, version } = record;
+  const versionKey = keys.version(owner, module, version);
+  for (;;) {
+    const [existing, pin, moduleCount, quota, bytes] = await kv.getMany<
+      [VersionRecord, PinRecord, Deno.KvU64, number, Deno.KvU64]
+    >([
+      versionKey,
+      keys.pin(owner, module, version),
+      keys.module(owner, module),
+      keys.quota(owner),
+      keys.counter(owner, "bytes"),
+    ]);
+    if (existing.value) throw conflict(owner, record, existing.value.h1);
+    if (pin.value && pin.value.h1 !== record.h1) {
+      throw new PublishError(
+        409,
+        `${module}@${version} was published by ${owner} before with ${pin.value.h1} and is pinned to it; ` +
+          `this upload has ${record.h1}. A version's content never changes (go.sum files record it).`,
+      );
+    }
+    const limit = quota.value ?? defaultQuota;
+    const used = Number(bytes.value?.value ?? 0n);
+    if (limit > 0 && used + record.size > limit) {
+      throw new PublishError(
+        413,
+        `storage quota of ${owner} exceeded: ${used} bytes used + ${record.size} bytes of this upload > quota of ${limit} bytes`,
+      );
+    }
+    const pinned: PinRecord = {
+      h1: record.h1,
+      goModH1: record.goModH1,
+      pinnedAt: pin.value?.pinnedAt ?? record.time,
+    };
+    const firstOfModule = (moduleCount.value?.value ?? 0n) === 0n;
+    const res = await lease.finish((op) => {
+      op.check({ key: versionKey, versionstamp: null }).check(pin).check(moduleCount)
+        .set(versionKey, record)
+        .set(keys.pin(owner, module, version), pinned)
+        .sum(keys.module(owner, module), 1n)
+        .sum(keys.counter(owner, "versions"), 1n)
+        .sum(keys.counter(owner, "bytes"), BigInt(record.size));
+      if (limit > 0) op.check(bytes);
+      if (firstOfModule) op.sum(keys.counter(owner, "modules"), 1n);
+      audit(op, actor, "publish", `${owner}/${module}@${version}`, { h1: record.h1 });
+      return bumpGeneration(op);
+    });
+    if (res.ok) return;
+  }
+}
+
+function conflict(owner: string, record: VersionRecord, storedH1: string): PublishError {
+  return new PublishError(
+    409,
+    `${record.module}@${record.version} is already published by ${owner} with ${storedH1}; ` +
+      `a published version never changes (this upload has ${record.h1})`,
+  );
 }
 
 /** Streams the request body into the chunk writer and the hash, enforcing the size limit. */

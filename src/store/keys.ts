@@ -12,6 +12,12 @@
  * | `["reclaim", blobId]` | {@link import("./blob_store.ts").ReclaimMarker}: chunks to delete |
  * | `["blob", blobId, part, index]` | one chunk (≤ 64,000 bytes) of a blob part (`zip`, `mod`) |
  * | `["version", owner, module, version]` | {@link import("./records.ts").VersionRecord} |
+ * | `["pin", owner, module, version]` | {@link import("./records.ts").PinRecord}: the h1 a version is bound to, kept after deletion |
+ * | `["module", owner, module]` | `Deno.KvU64`: number of live versions of the module |
+ * | `["counter", owner, "bytes" \| "versions" \| "modules"]` | `Deno.KvU64` usage of an owner |
+ * | `["quota", owner]` | bytes an owner may store (admin-set; overrides the default) |
+ * | `["downloads", owner, module, version]` | `Deno.KvU64` zip downloads |
+ * | `["audit", descendingId]` | {@link import("./records.ts").AuditRecord}, newest first |
  *
  * @module
  */
@@ -47,7 +53,29 @@ export const keys = {
     version,
   ],
   moduleVersions: (owner: string, module: string): Deno.KvKey => ["version", owner, module],
+  pin: (owner: string, module: string, version: string): Deno.KvKey => [
+    "pin",
+    owner,
+    module,
+    version,
+  ],
+  module: (owner: string, module: string): Deno.KvKey => ["module", owner, module],
+  modules: (owner: string): Deno.KvKey => ["module", owner],
+  counter: (owner: string, name: OwnerCounter): Deno.KvKey => ["counter", owner, name],
+  quota: (owner: string): Deno.KvKey => ["quota", owner],
+  downloads: (owner: string, module: string, version: string): Deno.KvKey => [
+    "downloads",
+    owner,
+    module,
+    version,
+  ],
+  moduleDownloads: (owner: string, module: string): Deno.KvKey => ["downloads", owner, module],
+  audit: (id: string): Deno.KvKey => ["audit", id],
+  audits: (): Deno.KvKey => ["audit"],
 };
+
+/** The usage counters kept per owner. */
+export type OwnerCounter = "bytes" | "versions" | "modules";
 
 /** The parts a blob can have: the module zip and its go.mod. */
 export type BlobPart = "zip" | "mod";

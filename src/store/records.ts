@@ -89,3 +89,33 @@ export interface VersionRecord {
   /** User who published. */
   publisher: string;
 }
+
+/** The content a version is bound to, forever unless an admin lifts it. */
+export interface PinRecord {
+  /** go.sum hash of the zip. */
+  h1: string;
+  /** go.sum hash of the go.mod. */
+  goModH1: string;
+  /** ISO time of the first publication. */
+  pinnedAt: string;
+  /** ISO time of deletion, when the version is deleted. */
+  deletedAt?: string;
+  /** Who deleted it. */
+  deletedBy?: string;
+}
+
+/** One entry of the audit log. */
+export interface AuditRecord {
+  /** ISO time. */
+  time: string;
+  /** User who acted (`cli` for the command line without a user). */
+  actor: string;
+  /** What happened, e.g. `publish`, `delete`, `pin.clear`, `token.create`. */
+  action: string;
+  /** What it happened to, e.g. `alice/example.com/m@v1.0.0`. */
+  target: string;
+  /** Client address, or `cli`. */
+  client: string;
+  /** Extra facts (hashes, scopes). */
+  detail?: Record<string, string>;
+}

@@ -32,13 +32,21 @@ export interface TestServer {
 
 /** Starts an in-process server. */
 export async function startTestServer(
-  options: { kv?: string; maxZipSize?: number; stallSeconds?: number } = {},
+  options: {
+    kv?: string;
+    maxZipSize?: number;
+    stallSeconds?: number;
+    quota?: number;
+    deleteGraceSeconds?: number;
+  } = {},
 ): Promise<TestServer> {
   const kv = await openStore(options.kv ?? ":memory:");
   const app = createApp(kv, {
     maxZipSize: options.maxZipSize ?? 500 * 1024 * 1024,
     uploadStallSeconds: options.stallSeconds ?? 120,
     sweepIntervalMs: 0,
+    quota: options.quota,
+    deleteGraceSeconds: options.deleteGraceSeconds,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
