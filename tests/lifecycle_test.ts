@@ -315,10 +315,13 @@ Deno.test("audit log over HTTP (admins only, newest first, paged) and through th
     await runCli(kv, ["user", "create", "alice"]);
     await runCli(kv, ["token", "create", "alice"]);
     await runCli(kv, ["owner", "visibility", "alice", "private"]);
+    const id = (await runCli(kv, ["token", "list", "alice"])).stdout.split("\t")[0];
+    await runCli(kv, ["token", "revoke", "alice", id]);
     const out = await runCli(kv, ["audit"]);
     const lines = out.stdout.trim().split("\n").map((l) => l.split("\t").slice(1, 5).join(" "));
-    assertEquals(lines[0], "cli cli visibility.change alice visibility=private");
-    assertIncludes(lines[1], "cli cli token.create alice id=");
+    assertIncludes(lines[0], "cli cli token.revoke alice id=");
+    assertEquals(lines[1], "cli cli visibility.change alice visibility=private");
+    assertIncludes(lines[2], "cli cli token.create alice id=");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
