@@ -7,7 +7,7 @@
  * median run is reported. Set BENCH_SECONDS to shorten the runs for a quick look.
  */
 
-import { freePort, MAIN_TS, waitUntilHealthy } from "../tests/helpers/server.ts";
+import { freePort, MAIN_TS, spawnServer, waitUntilHealthy } from "../tests/helpers/server.ts";
 import { measureUpload } from "./upload.ts";
 
 const HELLO_TS = new URL("./hello.ts", import.meta.url).pathname;
@@ -102,7 +102,6 @@ async function buildZip(path: string, version: string, payload: number): Promise
 const dir = await Deno.makeTempDir({ prefix: "modyard-bench-" });
 const kv = `${dir}/bench.kv`;
 const helloPort = freePort();
-const port = freePort();
 const hello = new Deno.Command(Deno.execPath(), {
   args: ["run", "-A", HELLO_TS, String(helloPort)],
   stdout: "null",
@@ -144,23 +143,9 @@ const secretToken = (await run(Deno.execPath(), [
   "--kv",
   kv,
 ])).trim();
-const server = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    MAIN_TS,
-    "serve",
-    "--kv",
-    kv,
-    "--port",
-    String(port),
-    "--hostname",
-    "127.0.0.1",
-  ],
-  stdout: "null",
-}).spawn();
-const base = `http://127.0.0.1:${port}`;
-await waitUntilHealthy(base);
+const serverProcess = await spawnServer(kv);
+const server = serverProcess.child;
+const base = serverProcess.url;
 await waitUntilHealthy(`http://127.0.0.1:${helloPort}`);
 
 async function upload(owner: string, tok: string, zip: Uint8Array) {
@@ -220,9 +205,8 @@ await run("wrk", [
 ]);
 clearInterval(sampler);
 
-server.kill();
+await serverProcess.stop();
 hello.kill();
-await server.status;
 await hello.status;
 await Deno.remove(dir, { recursive: true });
 

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { freePort, MAIN_TS, runCli, waitUntilHealthy } from "../tests/helpers/server.ts";
+import { runCli, spawnServer } from "../tests/helpers/server.ts";
 import { moduleZip, randomBytes } from "../tests/helpers/zip.ts";
 
 /** The outcome of one upload. */
@@ -45,25 +45,10 @@ export async function measureUpload(payloadMiB: number): Promise<UploadMeasure> 
       }),
     );
     const size = (await Deno.stat(zipPath)).size;
-    const port = freePort();
-    const server = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN_TS,
-        "serve",
-        "--kv",
-        kv,
-        "--port",
-        String(port),
-        "--hostname",
-        "127.0.0.1",
-      ],
-      stdout: "null",
-    }).spawn();
+    const serverProcess = await spawnServer(kv);
+    const server = serverProcess.child;
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitUntilHealthy(url);
+      const url = serverProcess.url;
       await new Promise((r) => setTimeout(r, 500));
       const idle = await rssMiB(server.pid);
       let peak = idle;
@@ -92,8 +77,7 @@ export async function measureUpload(payloadMiB: number): Promise<UploadMeasure> 
       if (status !== "201") throw new Error(`upload answered ${status}`);
       return { size, mbps: size / 1e6 / seconds, idleMiB: idle, peakMiB: peak };
     } finally {
-      server.kill();
-      await server.status;
+      await serverProcess.stop();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

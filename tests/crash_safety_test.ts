@@ -1,68 +1,60 @@
 // A server killed with SIGKILL in the middle of an upload leaves nothing visible, and
-// `gc` removes the chunks it had written.
+// `gc` (or another server's periodic sweep) removes the chunks it had written; a live
+// upload's chunks are never taken; a client that disconnects leaves nothing behind.
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
-import { basic, runCli, spawnServer, startTestServer } from "./helpers/server.ts";
+import {
+  basic,
+  countKeys,
+  eventually,
+  runCli,
+  spawnServer,
+  stalledUpload,
+  startTestServer,
+} from "./helpers/server.ts";
 import { moduleZip, randomBytes } from "./helpers/zip.ts";
 
-async function count(kvPath: string, prefix: string): Promise<number> {
-  const kv = await Deno.openKv(kvPath);
-  try {
-    let n = 0;
-    for await (const _ of kv.list({ prefix: [prefix] })) n++;
-    return n;
-  } finally {
-    kv.close();
-  }
+/** A store file with user alice and her write token, and a large zip to upload. */
+async function fixture(name: string, megabytes: number) {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/modyard.kv`;
+  assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
+  const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
+    .trim();
+  const zip = await moduleZip(`example.com/${name}`, "v1.0.0", {
+    "go.mod": `module example.com/${name}\n`,
+    "big.bin": randomBytes(megabytes * 1024 * 1024),
+  });
+  return { dir, kvPath, auth: basic("alice", token), zip };
 }
 
 Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chunks", async () => {
-  const dir = await Deno.makeTempDir();
-  const kvPath = `${dir}/modyard.kv`;
+  const { dir, kvPath, auth, zip } = await fixture("crash", 8);
   try {
-    assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
-      .trim();
-    const zip = await moduleZip("example.com/crash", "v1.0.0", {
-      "go.mod": "module example.com/crash\n",
-      "big.bin": randomBytes(8 * 1024 * 1024),
-    });
     const server = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (sent >= zip.length / 2) {
-          await new Promise((r) => setTimeout(r, 60_000)); // stall: the kill comes first
-          return;
-        }
-        controller.enqueue(zip.slice(sent, sent + 256 * 1024));
-        sent += 256 * 1024;
-      },
-    });
-    const upload = fetch(`${server.url}/api/packages/alice/go/upload`, {
-      method: "PUT",
-      body,
-      headers: { authorization: basic("alice", token) },
-    }).catch((err) => err);
-    for (let i = 0; i < 200 && await count(kvPath, "blob") < 24; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const chunksBefore = await count(kvPath, "blob");
-    assertOk(chunksBefore >= 24, `chunks written before the kill: ${chunksBefore}`);
+    const upload = stalledUpload(
+      `${server.url}/api/packages/alice/go/upload`,
+      auth,
+      zip,
+      zip.length / 2,
+    );
+    assertOk(
+      await eventually(async () => await countKeys(kvPath, "blob") >= 24),
+      "chunks written before the kill",
+    );
     await server.stop("SIGKILL");
-    await body.cancel().catch(() => {});
-    await upload;
+    await upload.cancel();
+    await upload.done;
 
     const restarted = await spawnServer(kvPath);
     try {
-      const list = await fetch(`${restarted.url}/api/packages/alice/go/example.com/crash/@v/list`);
-      assertEquals(list.status, 404);
-      await list.body?.cancel();
-      const info = await fetch(
-        `${restarted.url}/api/packages/alice/go/example.com/crash/@v/v1.0.0.info`,
-      );
-      assertEquals(info.status, 404);
-      await info.body?.cancel();
-      assertEquals(await count(kvPath, "version"), 0);
+      for (const file of ["list", "v1.0.0.info"]) {
+        const res = await fetch(
+          `${restarted.url}/api/packages/alice/go/example.com/crash/@v/${file}`,
+        );
+        assertEquals(res.status, 404, file);
+        await res.body?.cancel();
+      }
+      assertEquals(await countKeys(kvPath, "version"), 0);
 
       await new Promise((r) => setTimeout(r, 1200)); // past the 1 s stall deadline
       const gc = await runCli(kvPath, ["gc"]);
@@ -72,14 +64,14 @@ Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chu
         /removed abandoned upload [0-9a-f-]+ \(owner alice\): \d+ chunks, \d+ bytes/,
       );
       assertIncludes(gc.stdout, "gc: removed 1 abandoned upload(s)");
-      assertEquals(await count(kvPath, "blob"), 0);
-      assertEquals(await count(kvPath, "upload"), 0);
+      assertEquals(await countKeys(kvPath, "blob"), 0);
+      assertEquals(await countKeys(kvPath, "upload"), 0);
 
       // The version can now be published for real.
       const res = await fetch(`${restarted.url}/api/packages/alice/go/upload`, {
         method: "PUT",
         body: zip as Uint8Array<ArrayBuffer>,
-        headers: { authorization: basic("alice", token) },
+        headers: { authorization: auth },
       });
       assertEquals(res.status, 201);
       await res.body?.cancel();
@@ -92,52 +84,38 @@ Deno.test("SIGKILL mid-upload: nothing visible after restart, gc removes the chu
 });
 
 Deno.test("gc never takes the chunks of an upload that is still streaming", async () => {
-  const dir = await Deno.makeTempDir();
-  const kvPath = `${dir}/modyard.kv`;
+  const { dir, kvPath, auth, zip } = await fixture("slow", 2);
+  const server = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
   try {
-    await runCli(kvPath, ["user", "create", "alice"]);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
-      .trim();
-    const zip = await moduleZip("example.com/slow", "v1.0.0", {
-      "go.mod": "module example.com/slow\n",
-      "big.bin": randomBytes(2 * 1024 * 1024),
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (sent >= zip.length) return controller.close();
+        await new Promise((r) => setTimeout(r, 100));
+        controller.enqueue(zip.slice(sent, sent + 128 * 1024));
+        sent += 128 * 1024;
+      },
     });
-    const server = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
-    try {
-      let sent = 0;
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          if (sent >= zip.length) {
-            controller.close();
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 100));
-          controller.enqueue(zip.slice(sent, sent + 128 * 1024));
-          sent += 128 * 1024;
-        },
-      });
-      const upload = fetch(`${server.url}/api/packages/alice/go/upload`, {
-        method: "PUT",
-        body,
-        headers: { authorization: basic("alice", token) },
-      });
-      // The upload takes about 1.6 s, longer than the 1 s stall timeout: gc runs during it.
-      let removed = 0;
-      for (let i = 0; i < 4; i++) {
-        await new Promise((r) => setTimeout(r, 350));
-        const gc = await runCli(kvPath, ["gc"]);
-        removed += Number(/removed (\d+) abandoned/.exec(gc.stdout)?.[1] ?? "NaN");
-      }
-      assertEquals(removed, 0);
-      const res = await upload;
-      assertEquals(res.status, 201, await res.clone().text());
-      await res.body?.cancel();
-      const dl = await fetch(`${server.url}/api/packages/alice/go/example.com/slow/@v/v1.0.0.zip`);
-      assertEquals(new Uint8Array(await dl.arrayBuffer()), zip);
-    } finally {
-      await server.stop();
+    const upload = fetch(`${server.url}/api/packages/alice/go/upload`, {
+      method: "PUT",
+      body,
+      headers: { authorization: auth },
+    });
+    // The upload takes about 1.6 s, longer than the 1 s stall timeout: gc runs during it.
+    let removed = 0;
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 350));
+      const gc = await runCli(kvPath, ["gc"]);
+      removed += Number(/removed (\d+) abandoned/.exec(gc.stdout)?.[1] ?? "NaN");
     }
+    assertEquals(removed, 0);
+    const res = await upload;
+    assertEquals(res.status, 201, await res.clone().text());
+    await res.body?.cancel();
+    const dl = await fetch(`${server.url}/api/packages/alice/go/example.com/slow/@v/v1.0.0.zip`);
+    assertEquals(new Uint8Array(await dl.arrayBuffer()), zip);
   } finally {
+    await server.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -159,54 +137,34 @@ Deno.test("gc finishes a reclaim that a crash interrupted (marker written, chunk
       gc.stdout,
       "removed abandoned upload dead-blob (owner alice): 2 chunks, 1010 bytes",
     );
-    assertEquals(await count(kvPath, "blob"), 0);
-    assertEquals(await count(kvPath, "reclaim"), 0);
+    assertEquals(await countKeys(kvPath, "blob"), 0);
+    assertEquals(await countKeys(kvPath, "reclaim"), 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a running server's periodic sweep removes the chunks a killed server left behind", async () => {
-  const dir = await Deno.makeTempDir();
-  const kvPath = `${dir}/modyard.kv`;
+  const { dir, kvPath, auth, zip } = await fixture("swept", 4);
   try {
-    await runCli(kvPath, ["user", "create", "alice"]);
-    const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
-      .trim();
-    const zip = await moduleZip("example.com/swept", "v1.0.0", {
-      "go.mod": "module example.com/swept\n",
-      "big.bin": randomBytes(4 * 1024 * 1024),
-    });
     const first = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (sent >= zip.length / 2) return await new Promise((r) => setTimeout(r, 30_000));
-        controller.enqueue(zip.slice(sent, sent + 256 * 1024));
-        sent += 256 * 1024;
-      },
-    });
-    const upload = fetch(`${first.url}/api/packages/alice/go/upload`, {
-      method: "PUT",
-      body,
-      headers: { authorization: basic("alice", token) },
-    }).catch((err) => err);
-    for (let i = 0; i < 200 && await count(kvPath, "blob") < 12; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assertOk(await count(kvPath, "blob") >= 12);
+    const upload = stalledUpload(
+      `${first.url}/api/packages/alice/go/upload`,
+      auth,
+      zip,
+      zip.length / 2,
+    );
+    assertOk(await eventually(async () => await countKeys(kvPath, "blob") >= 12));
     await first.stop("SIGKILL");
-    await body.cancel().catch(() => {});
-    await upload;
+    await upload.cancel();
+    await upload.done;
     const second = await spawnServer(kvPath, ["--upload-stall-timeout", "1"]);
     try {
-      let left = -1;
-      for (let i = 0; i < 100 && left !== 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        left = await count(kvPath, "blob");
-      }
-      assertEquals(left, 0);
-      assertEquals(await count(kvPath, "upload"), 0);
+      assertOk(
+        await eventually(async () => await countKeys(kvPath, "blob") === 0, 10_000),
+        "chunks left",
+      );
+      assertEquals(await countKeys(kvPath, "upload"), 0);
     } finally {
       await second.stop();
     }
@@ -223,36 +181,23 @@ Deno.test("a client that disconnects mid-upload leaves nothing behind", async ()
       "go.mod": "module example.com/gone\n",
       "big.bin": randomBytes(3 * 1024 * 1024),
     });
-    const abort = new AbortController();
-    let sent = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (sent >= zip.length / 2) return await new Promise((r) => setTimeout(r, 2000));
-        controller.enqueue(zip.slice(sent, sent + 256 * 1024));
-        sent += 256 * 1024;
-      },
-    });
-    const upload = fetch(`${server.url}/api/packages/alice/go/upload`, {
-      method: "PUT",
-      body,
-      headers: { authorization: auth },
-      signal: abort.signal,
-    }).catch((err) => err);
-    for (let i = 0; i < 200; i++) {
+    const chunks = async () => {
       let n = 0;
       for await (const _ of server.kv.list({ prefix: ["blob"] })) n++;
-      if (n >= 12) break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+      return n;
+    };
+    const abort = new AbortController();
+    const upload = stalledUpload(
+      `${server.url}/api/packages/alice/go/upload`,
+      auth,
+      zip,
+      zip.length / 2,
+      abort.signal,
+    );
+    assertOk(await eventually(async () => await chunks() >= 12));
     abort.abort();
-    await upload;
-    let left = -1;
-    for (let i = 0; i < 100 && left !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      left = 0;
-      for await (const _ of server.kv.list({ prefix: ["blob"] })) left++;
-    }
-    assertEquals(left, 0);
+    await upload.done;
+    assertOk(await eventually(async () => await chunks() === 0), "chunks left");
     const health = await fetch(`${server.url}/healthz`);
     assertEquals(health.status, 200);
     await health.body?.cancel();

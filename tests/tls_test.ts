@@ -1,7 +1,7 @@
 // HTTPS with --tls-cert/--tls-key, trusted by Deno's fetch and by the go command.
 import { assertEquals } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
-import { basic, freePort, MAIN_TS, runCli, waitUntilHealthy } from "./helpers/server.ts";
+import { basic, runCli, spawnServer } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
 async function openssl(args: string[], cwd: string) {
@@ -71,31 +71,15 @@ Deno.test({
     await runCli(kvPath, ["user", "create", "alice"]);
     const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
       .trim();
-    const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        MAIN_TS,
-        "serve",
-        "--kv",
-        kvPath,
-        "--port",
-        String(port),
-        "--hostname",
-        "127.0.0.1",
-        "--tls-cert",
-        `${dir}/server.pem`,
-        "--tls-key",
-        `${dir}/server.key`,
-      ],
-      stdout: "null",
-    }).spawn();
     const client = Deno.createHttpClient({ caCerts: [await Deno.readTextFile(`${dir}/ca.pem`)] });
-    const url = `https://127.0.0.1:${port}`;
+    const server = await spawnServer(kvPath, [], {
+      cert: `${dir}/server.pem`,
+      key: `${dir}/server.key`,
+      client,
+    });
+    const url = server.url;
     const go = await goSandbox(`${url}/api/packages/alice/go`);
     try {
-      await waitUntilHealthy(url, client);
       const zip = await moduleZip("example.com/tls", "v1.0.0", {
         "go.mod": "module example.com/tls\n",
         "tls.go": "package tls\n",
@@ -122,8 +106,7 @@ Deno.test({
       assertEquals(untrusted.code !== 0, true);
     } finally {
       client.close();
-      child.kill();
-      await child.status;
+      await server.stop();
       await go.cleanup();
       await Deno.remove(dir, { recursive: true });
     }

@@ -129,9 +129,17 @@ export interface ServerProcess {
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
-/** Starts `main.ts serve` on a free port over a store file; waits for /healthz. */
-export async function spawnServer(kvPath: string, extra: string[] = []): Promise<ServerProcess> {
+/**
+ * Starts `main.ts serve` on a free port over a store file; waits for /healthz. With `tls`,
+ * serves HTTPS and checks health through `tls.client` (which trusts the test CA).
+ */
+export async function spawnServer(
+  kvPath: string,
+  extra: string[] = [],
+  tls?: { cert: string; key: string; client: Deno.HttpClient },
+): Promise<ServerProcess> {
   const port = freePort();
+  const tlsArgs = tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [];
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -144,13 +152,14 @@ export async function spawnServer(kvPath: string, extra: string[] = []): Promise
       String(port),
       "--hostname",
       "127.0.0.1",
+      ...tlsArgs,
       ...extra,
     ],
     stdout: "null",
     stderr: "inherit",
   }).spawn();
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilHealthy(url);
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  await waitUntilHealthy(url, tls?.client);
   return {
     url,
     child,
@@ -182,4 +191,54 @@ export async function waitUntilHealthy(url: string, client?: Deno.HttpClient): P
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url}/healthz did not answer 200`);
+}
+
+/**
+ * Starts an upload whose body sends `zip` up to `stopAt` bytes and then stalls (as a
+ * client or server that died would leave it). Resolves the upload's outcome; `cancel` ends it.
+ */
+export function stalledUpload(
+  uploadUrl: string,
+  auth: string,
+  zip: Uint8Array,
+  stopAt: number,
+  signal?: AbortSignal,
+): { done: Promise<unknown>; cancel(): Promise<void> } {
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent >= stopAt) return await new Promise((r) => setTimeout(r, 2000));
+      controller.enqueue(zip.slice(sent, sent + 256 * 1024));
+      sent += 256 * 1024;
+    },
+  });
+  const done = fetch(uploadUrl, {
+    method: "PUT",
+    body,
+    headers: { authorization: auth },
+    signal,
+  }).catch((err) => err);
+  return { done, cancel: () => body.cancel().catch(() => {}) };
+}
+
+/** Counts the keys under a prefix of a store file (opened beside the server). */
+export async function countKeys(kvPath: string, prefix: string): Promise<number> {
+  const kv = await Deno.openKv(kvPath);
+  try {
+    let n = 0;
+    for await (const _ of kv.list({ prefix: [prefix] })) n++;
+    return n;
+  } finally {
+    kv.close();
+  }
+}
+
+/** Polls until `probe` is true (5 s at most); returns whether it became true. */
+export async function eventually(probe: () => Promise<boolean>, limitMs = 5000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (await probe()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return await probe();
 }
