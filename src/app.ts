@@ -13,9 +13,11 @@ import { type Reply, replyResponse } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
-import { Authenticator, BusyError } from "./registry/authenticate.ts";
+import { Authenticator, BusyError, type Credentials } from "./registry/authenticate.ts";
+import { TOKEN_PREFIX } from "./registry/secrets.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
+import { clientAddress, FailureThrottle } from "./registry/throttle.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
@@ -30,6 +32,10 @@ export interface AppOptions {
   quota?: number;
   /** Seconds a deleted version's chunks remain (default 600). */
   deleteGraceSeconds?: number;
+  /** Peer addresses allowed to set `X-Forwarded-For`. */
+  trustedProxies?: string[];
+  /** Failed password attempts per (client, user) and minute before 429 (default 10). */
+  authFailureLimit?: number;
 }
 
 /** A running app: its handler and the means to stop its background work. */
@@ -115,6 +121,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     },
     invalidate: () => cache.invalidate(),
   };
+  const throttle = new FailureThrottle(options.authFailureLimit);
+  const trusted = new Set(options.trustedProxies ?? []);
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.sweepIntervalMs > 0) {
     sweeper = setInterval(() => {
@@ -144,9 +152,24 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         });
       }
       const credentials = parseAuthorization(request.headers.get("authorization"));
-      const principal = credentials ? await services.auth.authenticate(credentials) : null;
-      if (credentials && !principal) {
-        throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+      let principal = null;
+      if (credentials) {
+        const who = credentials.kind === "basic" ? credentials.user : "token";
+        const key = `${client}\0${who}`;
+        // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
+        // by failures someone else caused from the same address.
+        const wait = isPasswordAttempt(credentials) ? throttle.retryAfter(key) : 0;
+        if (wait > 0) {
+          throw new HttpError(429, "too many failed authentication attempts; try again later", {
+            "retry-after": String(wait),
+          });
+        }
+        principal = await services.auth.authenticate(credentials);
+        if (!principal) {
+          throttle.fail(key);
+          throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+        }
+        throttle.succeed(key);
       }
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
@@ -176,7 +199,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         cache.put("reply", cacheKey!, { reply, validUntil } satisfies CachedReply, epoch);
       };
       try {
-        const client = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
+        const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
+        const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
         const response = await handle(request, new URL(request.url), client, out);
         if (cacheKey !== null && out.ctx?.cacheable && out.ctx.reply) remember(out.ctx.reply);
         return response;
@@ -204,6 +228,12 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       if (sweeper !== undefined) clearInterval(sweeper);
     },
   };
+}
+
+function isPasswordAttempt(credentials: Credentials): boolean {
+  if (credentials.kind !== "basic") return false;
+  const tokenAsUser = credentials.secret === "" && credentials.user.startsWith(TOKEN_PREFIX);
+  return !tokenAsUser && !credentials.secret.startsWith(TOKEN_PREFIX);
 }
 
 function decode(s: string): string {

@@ -28,6 +28,8 @@ export interface Config {
   quota: number;
   /** Seconds the chunks of a deleted version stay for downloads in progress. */
   deleteGraceSeconds: number;
+  /** Comma-separated peer addresses allowed to set `X-Forwarded-For`. */
+  trustedProxy: string;
 }
 
 /** Thrown for a bad flag or variable; the message says which and why. */
@@ -129,6 +131,14 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "600",
     help: "seconds a deleted version's chunks remain for downloads in progress",
+  },
+  {
+    flag: "trusted-proxy",
+    env: "MODYARD_TRUSTED_PROXY",
+    key: "trustedProxy",
+    kind: "string",
+    fallback: "",
+    help: "comma-separated proxy addresses whose X-Forwarded-For is believed",
   },
 ];
 

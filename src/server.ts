@@ -32,6 +32,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     uploadStallSeconds: config.uploadStallSeconds,
     quota: config.quota,
     deleteGraceSeconds: config.deleteGraceSeconds,
+    trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
   });
   let server: Deno.HttpServer<Deno.NetAddr>;

@@ -8,12 +8,16 @@
 import { ConfigError, loadConfig, SETTINGS } from "../config.ts";
 import {
   AccountError,
+  createOrg,
   createToken,
   createUser,
+  deleteOwner,
   listTokens,
   listUsers,
   ownerUsage,
+  removeMember,
   revokeToken,
+  setMember,
   setPassword,
   setQuota,
   setVisibility,
@@ -30,6 +34,10 @@ commands:
   serve                                  start the server
   user create NAME [--admin] [--private] [--password-stdin]
   user list
+  user delete NAME                       the name stays reserved; versions stay pinned
+  org create ORG --owner USER [--private]
+  org member add ORG USER [--role read|write|owner]
+  org member remove ORG USER
   user passwd NAME --password-stdin
   owner visibility OWNER public|private
   token create USER [--scope read|write] [--label TEXT] [--expires 30d]
@@ -104,9 +112,44 @@ async function runAdmin(
       console.log(`created ${user.admin ? "admin " : ""}user ${user.name}`);
       return 0;
     }
+    case "user delete":
+      await deleteOwner(kv, arg(0, "name"));
+      console.log(`deleted ${args[0]}; the name stays reserved`);
+      return 0;
+    case "org create": {
+      const owner = flagValue(flags, "owner");
+      if (!owner) throw new UsageError("org create needs --owner USER");
+      await createOrg(kv, arg(0, "organisation"), owner, {
+        visibility: flags.has("private") ? "private" : "public",
+      });
+      console.log(`created organisation ${args[0]} owned by ${owner}`);
+      return 0;
+    }
+    case "org member": {
+      const [action, org, user] = [arg(0, "add or remove"), arg(1, "organisation"), arg(2, "user")];
+      if (action === "add") {
+        const role = flagValue(flags, "role") ?? "read";
+        if (role !== "read" && role !== "write" && role !== "owner") {
+          throw new UsageError("--role must be read, write or owner");
+        }
+        await setMember(kv, org, user, role);
+        console.log(`${user} is now ${role} in ${org}`);
+      } else if (action === "remove") {
+        await removeMember(kv, org, user);
+        console.log(`${user} removed from ${org}`);
+      } else {
+        throw new UsageError("org member add|remove ORG USER");
+      }
+      return 0;
+    }
     case "user list":
       for (const u of await listUsers(kv)) {
-        console.log(`${u.name}\t${u.admin ? "admin" : "user"}\t${u.visibility}\t${u.createdAt}`);
+        const kind = u.kind === "org" ? "org" : u.admin ? "admin" : "user";
+        console.log(
+          `${u.name}\t${kind}\t${u.visibility}\t${
+            u.deleted ? `deleted ${u.deleted}` : u.createdAt
+          }`,
+        );
       }
       return 0;
     case "user passwd":
@@ -215,7 +258,7 @@ async function runAdmin(
 function splitFlags(args: string[]): { positional: string[]; flags: Map<string, string | true> } {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["scope", "label", "expires", "page", "limit"]);
+  const valued = new Set(["scope", "label", "expires", "page", "limit", "owner", "role"]);
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
     if (!m) {

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { canRead } from "../registry/access.ts";
+import { canRead, canWrite } from "../registry/access.ts";
 import type { Actor } from "../registry/audit.ts";
 import type { Authenticator, Principal } from "../registry/authenticate.ts";
 import type { ModuleReader } from "../registry/modules.ts";
-import type { UserRecord } from "../store/records.ts";
+import type { MemberRole, UserRecord } from "../store/records.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
 import type { Reply } from "./responses.ts";
 
@@ -49,12 +49,20 @@ export class RequestContext {
     return { name: this.principal?.user.name ?? "anonymous", client: this.client };
   }
 
-  /** The owner named by the `owner` route parameter, or a 404. */
+  /** The owner named by the `owner` route parameter, or a 404 (also for deleted owners). */
   async owner(): Promise<UserRecord> {
     const name = this.params.owner;
     const owner = await this.services.auth.user(name);
-    if (!owner) throw new HttpError(404, `owner ${JSON.stringify(name)} not found`);
+    if (!owner || owner.deleted) {
+      throw new HttpError(404, `owner ${JSON.stringify(name)} not found`);
+    }
     return owner;
+  }
+
+  /** The principal's role in `owner` when it is an organisation, else `null`. */
+  async role(owner: UserRecord): Promise<MemberRole | null> {
+    if (owner.kind !== "org" || this.principal === null) return null;
+    return await this.services.auth.role(owner.name, this.principal.user.name);
   }
 
   /**
@@ -63,7 +71,7 @@ export class RequestContext {
    */
   async readableOwner(): Promise<UserRecord> {
     const owner = await this.owner();
-    if (canRead(owner, this.principal)) return owner;
+    if (canRead(owner, this.principal, await this.role(owner))) return owner;
     if (this.principal === null) {
       throw new HttpError(
         401,
@@ -77,5 +85,33 @@ export class RequestContext {
         JSON.stringify(owner.name)
       }`,
     );
+  }
+
+  /**
+   * The owner, if the principal may publish to and delete from it: 401 without credentials,
+   * 403 without write access or with a read-scoped token. An unknown owner is a 404 only for
+   * admins (others may not write there anyway).
+   */
+  async writableOwner(verb: string): Promise<UserRecord> {
+    const principal = this.principal;
+    if (!principal) throw new HttpError(401, `authentication required to ${verb}`, BASIC_CHALLENGE);
+    const name = this.params.owner;
+    const owner = await this.services.auth.user(name);
+    const refuse = () =>
+      new HttpError(
+        403,
+        `user ${JSON.stringify(principal.user.name)} may not ${verb} to owner ${
+          JSON.stringify(name)
+        }`,
+      );
+    if (!owner || owner.deleted) {
+      if (principal.user.admin) throw new HttpError(404, `owner ${JSON.stringify(name)} not found`);
+      throw refuse();
+    }
+    if (!canWrite(owner, principal, await this.role(owner))) throw refuse();
+    if (principal.scope !== "write") {
+      throw new HttpError(403, `this token has read scope; to ${verb} needs a write token`);
+    }
+    return owner;
   }
 }

@@ -7,7 +7,6 @@
 
 import { unescapeCase } from "../gomod/path.ts";
 import { canonicalVersion } from "../gomod/version.ts";
-import { isOwnerOrAdmin } from "../registry/access.ts";
 import { readAudit } from "../registry/audit.ts";
 import { deleteVersion, NotFoundError } from "../registry/lifecycle.ts";
 import { keys } from "../store/keys.ts";
@@ -98,18 +97,7 @@ async function deleteModuleVersion(
   module: string,
   version: string,
 ): Promise<Response> {
-  const principal = ctx.principal;
-  if (!principal) throw new HttpError(401, "authentication required to delete", BASIC_CHALLENGE);
-  const owner = await ctx.owner();
-  if (!isOwnerOrAdmin(owner.name, principal)) {
-    throw new HttpError(
-      403,
-      `user "${principal.user.name}" may not delete from owner "${owner.name}"`,
-    );
-  }
-  if (principal.scope !== "write") {
-    throw new HttpError(403, "this token has read scope; deleting needs a write token");
-  }
+  const owner = await ctx.writableOwner("delete");
   try {
     await deleteVersion(
       ctx.services.kv,

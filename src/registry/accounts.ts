@@ -5,7 +5,7 @@
  */
 
 import { keys } from "../store/keys.ts";
-import type { TokenRecord, UserRecord } from "../store/records.ts";
+import type { MemberRecord, MemberRole, TokenRecord, UserRecord } from "../store/records.ts";
 import { hashPassword, newToken, tokenHash } from "./secrets.ts";
 import { type Actor, audit, CLI_ACTOR } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
@@ -59,8 +59,103 @@ export async function createUser(
   const res = await bumpGeneration(
     kv.atomic().check({ key: keys.user(name), versionstamp: null }).set(keys.user(name), user),
   ).commit();
-  if (!res.ok) throw new AccountError(`user ${JSON.stringify(name)} already exists`);
+  if (!res.ok) throw await nameTaken(kv, name);
   return user;
+}
+
+async function nameTaken(kv: Deno.Kv, name: string): Promise<AccountError> {
+  const existing = (await kv.get<UserRecord>(keys.user(name))).value;
+  if (existing?.deleted) {
+    return new AccountError(
+      `owner name ${
+        JSON.stringify(name)
+      } is reserved: it was deleted on ${existing.deleted} and its versions stay pinned`,
+    );
+  }
+  return new AccountError(`owner ${JSON.stringify(name)} already exists`);
+}
+
+/** Creates an organisation with `owner` (an existing user) as its first member, role `owner`. */
+export async function createOrg(
+  kv: Deno.Kv,
+  name: string,
+  owner: string,
+  options: { visibility?: "public" | "private" } = {},
+  actor: Actor = CLI_ACTOR,
+): Promise<UserRecord> {
+  const problem = checkOwnerName(name);
+  if (problem) throw new AccountError(problem);
+  const first = await requireUser(kv, owner);
+  if (first.value.kind === "org") throw new AccountError(`${owner} is an organisation, not a user`);
+  const org: UserRecord = {
+    name,
+    kind: "org",
+    admin: false,
+    visibility: options.visibility ?? "public",
+    createdAt: new Date().toISOString(),
+  };
+  const op = kv.atomic().check({ key: keys.user(name), versionstamp: null }).check(first)
+    .set(keys.user(name), org)
+    .set(keys.member(name, owner), { role: "owner" } satisfies MemberRecord);
+  audit(op, actor, "org.create", name, { owner });
+  if (!(await bumpGeneration(op).commit()).ok) throw await nameTaken(kv, name);
+  return org;
+}
+
+/** Adds a member to an organisation or changes their role. */
+export async function setMember(
+  kv: Deno.Kv,
+  org: string,
+  user: string,
+  role: MemberRole,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
+  const o = await requireUser(kv, org);
+  if (o.value.kind !== "org") throw new AccountError(`${org} is not an organisation`);
+  const u = await requireUser(kv, user);
+  if (u.value.kind === "org" || u.value.deleted) {
+    throw new AccountError(`${user} is not an active user`);
+  }
+  const op = kv.atomic().check(o).check(u).set(
+    keys.member(org, user),
+    { role } satisfies MemberRecord,
+  );
+  audit(op, actor, "member.set", org, { user, role });
+  if (!(await bumpGeneration(op).commit()).ok) {
+    throw new AccountError("changed meanwhile; try again");
+  }
+}
+
+/** Removes a member from an organisation. */
+export async function removeMember(
+  kv: Deno.Kv,
+  org: string,
+  user: string,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
+  const member = await kv.get<MemberRecord>(keys.member(org, user));
+  if (member.value === null) throw new AccountError(`${user} is not a member of ${org}`);
+  const op = kv.atomic().check(member).delete(member.key);
+  audit(op, actor, "member.remove", org, { user });
+  if (!(await bumpGeneration(op).commit()).ok) {
+    throw new AccountError("changed meanwhile; try again");
+  }
+}
+
+/**
+ * Deletes a user or organisation. The name stays reserved (nobody can re-register it and
+ * serve other bytes at the same GOPROXY URL), credentials stop working at once, and the
+ * pins of its versions stay.
+ */
+export async function deleteOwner(
+  kv: Deno.Kv,
+  name: string,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
+  await updateUser(kv, name, (u) => {
+    if (u.deleted) throw new AccountError(`${name} is already deleted`);
+    return { ...u, deleted: new Date().toISOString(), password: undefined };
+  }, { actor, action: "owner.delete" });
 }
 
 /** Reads a user, or throws when it does not exist. */
@@ -112,6 +207,9 @@ export async function createToken(
   actor: Actor = CLI_ACTOR,
 ): Promise<{ token: string; record: TokenRecord }> {
   const owner = await requireUser(kv, user);
+  if (owner.value.kind === "org" || owner.value.deleted) {
+    throw new AccountError(`${user} is not an active user; tokens belong to users`);
+  }
   const token = newToken();
   const hash = tokenHash(token);
   const record: TokenRecord = {

@@ -8,7 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { keys } from "../store/keys.ts";
-import type { TokenRecord, UserRecord } from "../store/records.ts";
+import type { MemberRecord, MemberRole, TokenRecord, UserRecord } from "../store/records.ts";
 import { constantTimeEqual, TOKEN_PREFIX, tokenHash, verifyPassword } from "./secrets.ts";
 import type { StateCache } from "./state_cache.ts";
 
@@ -58,6 +58,13 @@ export class Authenticator {
     return await this.#byPassword(user, secret);
   }
 
+  /** A user's role in an organisation, through the cache; `null` when not a member. */
+  role(org: string, user: string): Promise<MemberRole | null> {
+    return this.cache.get("member", `${org}\0${user}`, async () => {
+      return (await this.kv.get<MemberRecord>(keys.member(org, user))).value?.role ?? null;
+    });
+  }
+
   /** Reads a user through the cache. */
   user(name: string): Promise<UserRecord | null> {
     return this.cache.get("user", name, async () => {
@@ -75,12 +82,14 @@ export class Authenticator {
     if (claimedUser !== null && !constantTimeEqual(claimedUser, record.user)) return null;
     const user = await this.user(record.user);
     const validUntil = record.expiresAt ? Date.parse(record.expiresAt) : Infinity;
-    return user ? { user, scope: record.scope, validUntil } : null;
+    return user && !user.deleted && user.kind !== "org"
+      ? { user, scope: record.scope, validUntil }
+      : null;
   }
 
   async #byPassword(name: string, password: string): Promise<Principal | null> {
     const user = await this.user(name);
-    if (!user?.password) return null;
+    if (!user?.password || user.deleted || user.kind === "org") return null;
     const fingerprint = createHash("sha256")
       .update(`${name}\0${password}\0${user.password.hash}`).digest("hex");
     // The fingerprint covers the stored hash, so a changed password (seen through the

@@ -6,6 +6,7 @@
  * | `["meta", "schema"]` | layout version (number) |
  * | `["meta", "generation"]` | `Deno.KvU64`, bumped by every change a cache may hold |
  * | `["user", name]` | {@link import("./records.ts").UserRecord} |
+ * | `["member", org, user]` | {@link import("./records.ts").MemberRecord} |
  * | `["token", sha256hex]` | {@link import("./records.ts").TokenRecord} |
  * | `["user_token", user, tokenId]` | sha256hex of that token (for listing and revoking) |
  * | `["upload", blobId]` | {@link import("./records.ts").UploadLease} of an upload in progress |
@@ -31,6 +32,8 @@ export const keys = {
   generation: (): Deno.KvKey => ["meta", "generation"],
   user: (name: string): Deno.KvKey => ["user", name],
   users: (): Deno.KvKey => ["user"],
+  member: (org: string, user: string): Deno.KvKey => ["member", org, user],
+  members: (org: string): Deno.KvKey => ["member", org],
   token: (hash: string): Deno.KvKey => ["token", hash],
   userToken: (user: string, id: string): Deno.KvKey => ["user_token", user, id],
   userTokens: (user: string): Deno.KvKey => ["user_token", user],

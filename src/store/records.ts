@@ -6,10 +6,14 @@
 
 import type { Retraction } from "../gomod/modfile.ts";
 
-/** A user, and so an owner namespace. */
+/** A user or organisation: an owner namespace. */
 export interface UserRecord {
   /** Owner name. */
   name: string;
+  /** `org` for organisations (no credentials of their own; members act for them). */
+  kind?: "user" | "org";
+  /** ISO time of deletion: the name stays reserved and can no longer sign in or serve. */
+  deleted?: string;
   /** Whether the user administers the whole registry. */
   admin: boolean;
   /** Who may read the owner's modules. */
@@ -118,4 +122,13 @@ export interface AuditRecord {
   client: string;
   /** Extra facts (hashes, scopes). */
   detail?: Record<string, string>;
+}
+
+/** What a member may do in an organisation. */
+export type MemberRole = "read" | "write" | "owner";
+
+/** A membership of a user in an organisation. */
+export interface MemberRecord {
+  /** The member's role. */
+  role: MemberRole;
 }

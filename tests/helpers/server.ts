@@ -38,6 +38,8 @@ export async function startTestServer(
     stallSeconds?: number;
     quota?: number;
     deleteGraceSeconds?: number;
+    authFailureLimit?: number;
+    trustedProxies?: string[];
   } = {},
 ): Promise<TestServer> {
   const kv = await openStore(options.kv ?? ":memory:");
@@ -47,6 +49,8 @@ export async function startTestServer(
     sweepIntervalMs: 0,
     quota: options.quota,
     deleteGraceSeconds: options.deleteGraceSeconds,
+    authFailureLimit: options.authFailureLimit,
+    trustedProxies: options.trustedProxies,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
