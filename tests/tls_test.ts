@@ -2,64 +2,8 @@
 import { assertEquals } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { basic, runCli, spawnServer } from "./helpers/server.ts";
+import { makeCertificates } from "./helpers/tls.ts";
 import { moduleZip } from "./helpers/zip.ts";
-
-async function openssl(args: string[], cwd: string) {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
-  if (out.code !== 0) {
-    throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
-
-/** A throwaway CA and a server certificate for 127.0.0.1 and localhost signed by it. */
-async function makeCertificates(dir: string) {
-  await openssl([
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=modyard test CA",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-  ], dir);
-  await openssl([
-    "req",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-keyout",
-    "server.key",
-    "-out",
-    "server.csr",
-  ], dir);
-  await Deno.writeTextFile(`${dir}/san.ext`, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  await openssl([
-    "x509",
-    "-req",
-    "-in",
-    "server.csr",
-    "-CA",
-    "ca.pem",
-    "-CAkey",
-    "ca.key",
-    "-CAcreateserial",
-    "-days",
-    "2",
-    "-extfile",
-    "san.ext",
-    "-out",
-    "server.pem",
-  ], dir);
-}
 
 Deno.test({
   name: "modyard serves HTTPS with --tls-cert/--tls-key; the go command downloads through it",
