@@ -21,6 +21,7 @@ function getApp(): Promise<App> {
       uploadStallSeconds: config.uploadStallSeconds,
       quota: config.quota,
       deleteGraceSeconds: config.deleteGraceSeconds,
+      bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
       trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
       sweepIntervalMs: 30_000,
     });

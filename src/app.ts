@@ -13,8 +13,23 @@ import { type Reply, replyResponse } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
-import { Authenticator, BusyError, type Credentials } from "./registry/authenticate.ts";
-import { TOKEN_PREFIX } from "./registry/secrets.ts";
+import {
+  adminCreateOrg,
+  adminDeleteUser,
+  adminMember,
+  adminOwner,
+  adminUsers,
+  BOOTSTRAP_ACTOR,
+  userRevokeToken,
+  userTokens,
+} from "./http/admin_api.ts";
+import {
+  Authenticator,
+  BusyError,
+  type Credentials,
+  type Principal,
+} from "./registry/authenticate.ts";
+import { constantTimeEqual, TOKEN_PREFIX } from "./registry/secrets.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
 import { clientAddress, FailureThrottle } from "./registry/throttle.ts";
@@ -36,6 +51,8 @@ export interface AppOptions {
   trustedProxies?: string[];
   /** Failed password attempts per (client, user) and minute before 429 (default 10). */
   authFailureLimit?: number;
+  /** `MODYARD_ADMIN_TOKEN`: may create the first admin while none exists. Never stored. */
+  bootstrapToken?: string;
 }
 
 /** A running app: its handler and the means to stop its background work. */
@@ -64,6 +81,41 @@ interface Route {
 }
 
 const routes: Route[] = [
+  {
+    methods: ["GET", "POST"],
+    match: compilePattern("/api/v1/admin/users"),
+    handler: (ctx) => adminUsers(ctx),
+  },
+  {
+    methods: ["DELETE"],
+    match: compilePattern("/api/v1/admin/users/:name"),
+    handler: (ctx) => adminDeleteUser(ctx),
+  },
+  {
+    methods: ["POST"],
+    match: compilePattern("/api/v1/admin/orgs"),
+    handler: (ctx) => adminCreateOrg(ctx),
+  },
+  {
+    methods: ["PUT", "DELETE"],
+    match: compilePattern("/api/v1/admin/orgs/:org/members/:user"),
+    handler: (ctx) => adminMember(ctx),
+  },
+  {
+    methods: ["PATCH"],
+    match: compilePattern("/api/v1/admin/owners/:owner"),
+    handler: (ctx) => adminOwner(ctx),
+  },
+  {
+    methods: ["GET", "POST"],
+    match: compilePattern("/api/v1/user/tokens"),
+    handler: (ctx) => userTokens(ctx),
+  },
+  {
+    methods: ["DELETE"],
+    match: compilePattern("/api/v1/user/tokens/:id"),
+    handler: (ctx) => userRevokeToken(ctx),
+  },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/v1/packages/:owner"),
@@ -122,6 +174,9 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     invalidate: () => cache.invalidate(),
   };
   const throttle = new FailureThrottle(options.authFailureLimit);
+  const isBootstrap = (c: Credentials) =>
+    options.bootstrapToken !== undefined && options.bootstrapToken.length >= 16 &&
+    c.kind === "token" && constantTimeEqual(c.token, options.bootstrapToken);
   const trusted = new Set(options.trustedProxies ?? []);
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.sweepIntervalMs > 0) {
@@ -164,7 +219,13 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
             "retry-after": String(wait),
           });
         }
-        principal = await services.auth.authenticate(credentials);
+        if (isBootstrap(credentials)) {
+          const ignored = await services.auth.hasAdmin();
+          if (ignored) console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
+          principal = ignored ? null : bootstrapPrincipal();
+        } else {
+          principal = await services.auth.authenticate(credentials);
+        }
         if (!principal) {
           throttle.fail(key);
           throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
@@ -227,6 +288,15 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       cache.close();
       if (sweeper !== undefined) clearInterval(sweeper);
     },
+  };
+}
+
+/** The principal of the bootstrap token: no user of its own, only the first-admin route. */
+function bootstrapPrincipal(): Principal {
+  return {
+    user: { name: BOOTSTRAP_ACTOR, admin: false, visibility: "public", createdAt: "" },
+    scope: "write",
+    validUntil: 0,
   };
 }
 

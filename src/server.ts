@@ -32,6 +32,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     uploadStallSeconds: config.uploadStallSeconds,
     quota: config.quota,
     deleteGraceSeconds: config.deleteGraceSeconds,
+    bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
     trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
   });

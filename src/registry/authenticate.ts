@@ -65,6 +65,16 @@ export class Authenticator {
     });
   }
 
+  /** Whether any active admin exists (for the bootstrap token), through the cache. */
+  hasAdmin(): Promise<boolean> {
+    return this.cache.get("meta", "has-admin", async () => {
+      for await (const e of this.kv.list<UserRecord>({ prefix: keys.users() })) {
+        if (e.value.admin && !e.value.deleted) return true;
+      }
+      return false;
+    });
+  }
+
   /** Reads a user through the cache. */
   user(name: string): Promise<UserRecord | null> {
     return this.cache.get("user", name, async () => {

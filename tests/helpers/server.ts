@@ -40,6 +40,7 @@ export async function startTestServer(
     deleteGraceSeconds?: number;
     authFailureLimit?: number;
     trustedProxies?: string[];
+    bootstrapToken?: string;
   } = {},
 ): Promise<TestServer> {
   const kv = await openStore(options.kv ?? ":memory:");
@@ -51,6 +52,7 @@ export async function startTestServer(
     deleteGraceSeconds: options.deleteGraceSeconds,
     authFailureLimit: options.authFailureLimit,
     trustedProxies: options.trustedProxies,
+    bootstrapToken: options.bootstrapToken,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;

@@ -1,0 +1,239 @@
+/**
+ * Account management over HTTP, for deployments without a shell (Deno Deploy): admins
+ * manage users, organisations, members and owners; every user manages their own tokens.
+ * The first admin can be created with `MODYARD_ADMIN_TOKEN` while no admin exists.
+ *
+ * @module
+ */
+
+import {
+  AccountError,
+  createOrg,
+  createToken,
+  createUser,
+  deleteOwner,
+  listTokens,
+  listUsers,
+  removeMember,
+  revokeToken,
+  setMember,
+  setQuota,
+  setVisibility,
+} from "../registry/accounts.ts";
+import type { UserRecord } from "../store/records.ts";
+import type { RequestContext } from "./context.ts";
+import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
+import { json } from "./responses.ts";
+
+/** The principal name under which the bootstrap token acts. */
+export const BOOTSTRAP_ACTOR = "bootstrap";
+
+function requireAdmin(ctx: RequestContext): void {
+  const p = ctx.principal;
+  if (!p) throw new HttpError(401, "authentication required", BASIC_CHALLENGE);
+  if (!p.user.admin) throw new HttpError(403, "only admins may do this");
+  if (p.scope !== "write") {
+    throw new HttpError(403, "this token has read scope; this needs a write token");
+  }
+}
+
+function requireWriter(ctx: RequestContext): string {
+  const p = ctx.principal;
+  if (!p || p.user.name === BOOTSTRAP_ACTOR) {
+    throw new HttpError(401, "authentication required", BASIC_CHALLENGE);
+  }
+  if (p.scope !== "write") {
+    throw new HttpError(403, "this token has read scope; this needs a write token");
+  }
+  return p.user.name;
+}
+
+async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
+  try {
+    const value = await ctx.request.json();
+    if (value && typeof value === "object" && !Array.isArray(value)) return value;
+  } catch { /* answered below */ }
+  throw new HttpError(400, "the body must be a JSON object");
+}
+
+function str(b: Record<string, unknown>, key: string, required = false): string | undefined {
+  const v = b[key];
+  if (v === undefined && !required) return undefined;
+  if (typeof v !== "string" || v === "") {
+    throw new HttpError(400, `"${key}" must be a non-empty string`);
+  }
+  return v;
+}
+
+function visibility(b: Record<string, unknown>): "public" | "private" | undefined {
+  const v = str(b, "visibility");
+  if (v !== undefined && v !== "public" && v !== "private") {
+    throw new HttpError(400, `"visibility" must be "public" or "private"`);
+  }
+  return v;
+}
+
+function publicUser(u: UserRecord) {
+  return {
+    name: u.name,
+    kind: u.kind ?? "user",
+    admin: u.admin,
+    visibility: u.visibility,
+    created_at: u.createdAt,
+    deleted_at: u.deleted ?? null,
+  };
+}
+
+/** Runs an account operation, turning its refusals into 400/404/409 answers. */
+async function account<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof AccountError) {
+      const status = /^no user|is not a member|has no token/.test(err.message)
+        ? 404
+        : /already exists|is reserved|already deleted/.test(err.message)
+        ? 409
+        : 400;
+      throw new HttpError(status, err.message);
+    }
+    throw err;
+  }
+}
+
+/** `GET /api/v1/admin/users` and `POST /api/v1/admin/users`. */
+export async function adminUsers(ctx: RequestContext): Promise<Response> {
+  if (ctx.request.method === "GET") {
+    requireAdmin(ctx);
+    return json((await listUsers(ctx.services.kv)).map(publicUser));
+  }
+  const b = await body(ctx);
+  if (ctx.principal?.user.name === BOOTSTRAP_ACTOR) {
+    // The bootstrap token may only create the first admin.
+    if (b.admin !== true) throw new HttpError(403, "the bootstrap token may only create an admin");
+    if ((await listUsers(ctx.services.kv)).some((u) => u.admin && !u.deleted)) {
+      console.warn("MODYARD_ADMIN_TOKEN was presented, but an admin exists: ignored");
+      throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+    }
+  } else {
+    requireAdmin(ctx);
+  }
+  const password = str(b, "password");
+  const user = await account(() =>
+    createUser(ctx.services.kv, str(b, "name", true)!, {
+      admin: b.admin === true,
+      password,
+      visibility: visibility(b),
+    })
+  );
+  ctx.services.invalidate();
+  return json(publicUser(user), 201);
+}
+
+/** `DELETE /api/v1/admin/users/{name}`: the name stays reserved. */
+export async function adminDeleteUser(ctx: RequestContext): Promise<Response> {
+  requireAdmin(ctx);
+  await account(() => deleteOwner(ctx.services.kv, ctx.params.name, ctx.actor()));
+  ctx.services.invalidate();
+  return new Response(null, { status: 204 });
+}
+
+/** `POST /api/v1/admin/orgs` with `{name, owner, visibility?}`. */
+export async function adminCreateOrg(ctx: RequestContext): Promise<Response> {
+  requireAdmin(ctx);
+  const b = await body(ctx);
+  const org = await account(() =>
+    createOrg(
+      ctx.services.kv,
+      str(b, "name", true)!,
+      str(b, "owner", true)!,
+      { visibility: visibility(b) },
+      ctx.actor(),
+    )
+  );
+  ctx.services.invalidate();
+  return json(publicUser(org), 201);
+}
+
+/** `PUT` (with `{role}`) or `DELETE /api/v1/admin/orgs/{org}/members/{user}`. */
+export async function adminMember(ctx: RequestContext): Promise<Response> {
+  requireAdmin(ctx);
+  const { org, user } = ctx.params;
+  if (ctx.request.method === "DELETE") {
+    await account(() => removeMember(ctx.services.kv, org, user, ctx.actor()));
+  } else {
+    const role = str(await body(ctx), "role", true);
+    if (role !== "read" && role !== "write" && role !== "owner") {
+      throw new HttpError(400, `"role" must be "read", "write" or "owner"`);
+    }
+    await account(() => setMember(ctx.services.kv, org, user, role, ctx.actor()));
+  }
+  ctx.services.invalidate();
+  return new Response(null, { status: 204 });
+}
+
+/** `PATCH /api/v1/admin/owners/{owner}` with `{visibility?, quota?}` (quota: bytes or null). */
+export async function adminOwner(ctx: RequestContext): Promise<Response> {
+  requireAdmin(ctx);
+  const b = await body(ctx);
+  const owner = ctx.params.owner;
+  const v = visibility(b);
+  if (v) await account(() => setVisibility(ctx.services.kv, owner, v, ctx.actor()));
+  if ("quota" in b) {
+    const q = b.quota;
+    if (q !== null && (typeof q !== "number" || !Number.isInteger(q) || q < 0)) {
+      throw new HttpError(400, `"quota" must be a whole number of bytes or null`);
+    }
+    await account(() => setQuota(ctx.services.kv, owner, q as number | null, ctx.actor()));
+  }
+  ctx.services.invalidate();
+  return new Response(null, { status: 204 });
+}
+
+/** `GET` and `POST /api/v1/user/tokens`: the caller's own tokens. */
+export async function userTokens(ctx: RequestContext): Promise<Response> {
+  const user = requireWriter(ctx);
+  if (ctx.request.method === "GET") {
+    return json((await listTokens(ctx.services.kv, user)).map((t) => ({
+      id: t.id,
+      scope: t.scope,
+      label: t.label,
+      created_at: t.createdAt,
+      expires_at: t.expiresAt ?? null,
+    })));
+  }
+  const b = await body(ctx);
+  const scope = str(b, "scope") ?? "read";
+  if (scope !== "read" && scope !== "write") {
+    throw new HttpError(400, `"scope" must be "read" or "write"`);
+  }
+  const days = b.expires_in_days;
+  if (days !== undefined && (typeof days !== "number" || !(days > 0))) {
+    throw new HttpError(400, `"expires_in_days" must be a positive number`);
+  }
+  const { token, record } = await account(() =>
+    createToken(ctx.services.kv, user, {
+      scope,
+      label: str(b, "label") ?? "",
+      expiresAt: days === undefined
+        ? undefined
+        : new Date(Date.now() + (days as number) * 86_400_000),
+    }, ctx.actor())
+  );
+  ctx.services.invalidate();
+  return json({
+    token,
+    id: record.id,
+    scope: record.scope,
+    label: record.label,
+    expires_at: record.expiresAt ?? null,
+  }, 201);
+}
+
+/** `DELETE /api/v1/user/tokens/{id}`. */
+export async function userRevokeToken(ctx: RequestContext): Promise<Response> {
+  const user = requireWriter(ctx);
+  await account(() => revokeToken(ctx.services.kv, user, ctx.params.id, ctx.actor()));
+  ctx.services.invalidate();
+  return new Response(null, { status: 204 });
+}
