@@ -120,3 +120,27 @@ Deno.test("the raw store holds no token or password in clear text", async () => 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a flood of bogus passwords is capped: busy checks answer 503 with Retry-After, never 500, and tokens keep working", async () => {
+  const server = await startTestServer({ authFailureLimit: 1000 });
+  try {
+    await createUser(server.kv, "alice", { password: "correct horse battery" });
+    const { token } = await createToken(server.kv, "alice");
+    const url = `${server.proxy("alice")}/example.com/none/@v/list`;
+    const flood = Array.from({ length: 60 }, (_, i) =>
+      fetch(url, { headers: { authorization: basic("alice", `guess ${i}`) } }).then(async (r) => {
+        await r.body?.cancel();
+        return [r.status, r.headers.get("retry-after")] as const;
+      })
+    );
+    const during = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    assertEquals(during.status, 404);
+    await during.body?.cancel();
+    const results = await Promise.all(flood);
+    const statuses = new Set(results.map(([s]) => s));
+    assertEquals([...statuses].sort(), [401, 503]);
+    for (const [s, retry] of results) if (s === 503) assertEquals(retry, "1");
+  } finally {
+    await server.close();
+  }
+});
