@@ -122,26 +122,10 @@ export interface CheckedZip {
 export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): CheckedZip {
   const prefix = `${m.path}@${m.version}/`;
   const problems: string[] = [];
-  const seen = new Map<string, { path: string; isDir: boolean }>();
+  const collisions = new CollisionChecker();
   let hasGoMod = false;
   let totalSize = 0;
   let sizeProblem = "";
-
-  const collision = (p: string, isDir: boolean): string | null => {
-    const fold = foldCase(p);
-    const other = seen.get(fold);
-    if (other) {
-      if (other.path !== p) {
-        return `case-insensitive file name collision: ${goQuote(other.path)} and ${goQuote(p)}`;
-      }
-      if (other.isDir !== isDir) return `entry ${goQuote(p)} is both a file and a directory`;
-      if (!isDir) return `multiple entries for file ${goQuote(p)}`;
-    } else {
-      seen.set(fold, { path: p, isDir });
-    }
-    const slash = p.lastIndexOf("/");
-    return slash > 0 ? collision(p.slice(0, slash), true) : null;
-  };
 
   for (const entry of entries) {
     const full = entry.name;
@@ -171,7 +155,7 @@ export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): 
       fail(pathErr);
       continue;
     }
-    const collisionErr = collision(name, false);
+    const collisionErr = collisions.check(name, false);
     if (collisionErr) {
       fail(collisionErr);
       continue;
@@ -208,8 +192,40 @@ export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): 
   return { hasGoMod, totalSize };
 }
 
-/** path.Clean for the relative slash-separated names found in zips. */
-function cleanPath(p: string): string {
+/**
+ * x/mod's collisionChecker: finds case-insensitive name collisions, duplicate files, and
+ * paths that are both a file and a directory (parents are checked as directories).
+ */
+export class CollisionChecker {
+  #seen = new Map<string, { path: string; isDir: boolean }>();
+
+  /** Records `p`; returns x/mod's error message for a collision, or `null`. */
+  check(p: string, isDir: boolean): string | null {
+    const fold = foldCase(p);
+    const other = this.#seen.get(fold);
+    if (other) {
+      if (other.path !== p) {
+        return `case-insensitive file name collision: ${goQuote(other.path)} and ${goQuote(p)}`;
+      }
+      if (other.isDir !== isDir) return `entry ${goQuote(p)} is both a file and a directory`;
+      if (!isDir) return `multiple entries for file ${goQuote(p)}`;
+    } else {
+      this.#seen.set(fold, { path: p, isDir });
+    }
+    const slash = p.lastIndexOf("/");
+    return slash > 0 ? this.check(p.slice(0, slash), true) : null;
+  }
+}
+
+/**
+ * path.Clean for the relative slash-separated names found in zips and source trees.
+ *
+ * @example
+ * ```ts
+ * cleanPath("a/../b.go"); // "b.go"
+ * ```
+ */
+export function cleanPath(p: string): string {
   const rooted = p.startsWith("/");
   const out: string[] = [];
   for (const elem of p.split("/")) {
@@ -225,8 +241,15 @@ function cleanPath(p: string): string {
   return rooted ? "/" + joined : joined || ".";
 }
 
-/** A case fold close to Go's strings-to-fold: each character to its simple lowercase. */
-function foldCase(s: string): string {
+/**
+ * A case fold close to Go's strToFold: each character to its simple lowercase.
+ *
+ * @example
+ * ```ts
+ * foldCase("M.GO") === foldCase("m.go"); // true
+ * ```
+ */
+export function foldCase(s: string): string {
   let out = "";
   for (const c of s) {
     const upper = c.toUpperCase();
