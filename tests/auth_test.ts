@@ -127,11 +127,13 @@ Deno.test("a flood of bogus passwords is capped: busy checks answer 503 with Ret
     await createUser(server.kv, "alice", { password: "correct horse battery" });
     const { token } = await createToken(server.kv, "alice");
     const url = `${server.proxy("alice")}/example.com/none/@v/list`;
-    const flood = Array.from({ length: 60 }, (_, i) =>
-      fetch(url, { headers: { authorization: basic("alice", `guess ${i}`) } }).then(async (r) => {
-        await r.body?.cancel();
-        return [r.status, r.headers.get("retry-after")] as const;
-      })
+    const flood = Array.from(
+      { length: 60 },
+      (_, i) =>
+        fetch(url, { headers: { authorization: basic("alice", `guess ${i}`) } }).then(async (r) => {
+          await r.body?.cancel();
+          return [r.status, r.headers.get("retry-after")] as const;
+        }),
     );
     const during = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     assertEquals(during.status, 404);

@@ -25,6 +25,7 @@ import {
 import { CLI_ACTOR, readAudit } from "../registry/audit.ts";
 import { clearPin, NotFoundError } from "../registry/lifecycle.ts";
 import { startServer } from "../server.ts";
+import { publishCommand } from "./publish.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
 
@@ -47,6 +48,9 @@ commands:
   owner usage OWNER                      bytes, versions and modules stored
   pin clear OWNER MODULE VERSION         let a deleted version be published with other content (audited)
   audit [--page N] [--limit N]           the audit log, newest first
+  publish [DIR] --url URL --owner OWNER [--version vX.Y.Z] [--module PATH]
+          [--allow-dirty] [--dry-run] [--out FILE] [--token-stdin]
+                                         build the module zip from source and upload it
   gc                                     remove the chunks of abandoned uploads and deleted versions
 
 settings (flag / environment variable, default):
@@ -65,6 +69,19 @@ export async function runCli(args: string[]): Promise<number> {
     if (command === undefined || command === "help" || flags.has("help")) {
       console.error(USAGE);
       return command === undefined ? 2 : 0;
+    }
+    if (command === "publish") {
+      return await publishCommand({
+        dir: positional[1] ?? ".",
+        url: flagValue(flags, "url") ?? "",
+        owner: flagValue(flags, "owner") ?? "",
+        version: flagValue(flags, "version"),
+        module: flagValue(flags, "module"),
+        allowDirty: flags.has("allow-dirty"),
+        dryRun: flags.has("dry-run"),
+        out: flagValue(flags, "out"),
+        tokenStdin: flags.has("token-stdin"),
+      });
     }
     if (command === "serve") {
       const running = await startServer(config);
@@ -258,7 +275,19 @@ async function runAdmin(
 function splitFlags(args: string[]): { positional: string[]; flags: Map<string, string | true> } {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["scope", "label", "expires", "page", "limit", "owner", "role"]);
+  const valued = new Set([
+    "scope",
+    "label",
+    "expires",
+    "page",
+    "limit",
+    "owner",
+    "role",
+    "url",
+    "version",
+    "module",
+    "out",
+  ]);
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);
     if (!m) {
