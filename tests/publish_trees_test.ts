@@ -32,7 +32,13 @@ Deno.test({
       const build = await new Deno.Command(findGo()!, {
         args: ["build", "-o", `${work}/xmodcreate`, "."],
         cwd: new URL("../tools/xmodcreate", import.meta.url).pathname,
-        env: { GO111MODULE: "off", GOPATH: "/usr/share/gocode", GOCACHE: `${work}/gocache`, HOME: work, GOFLAGS: "" },
+        env: {
+          GO111MODULE: "off",
+          GOPATH: "/usr/share/gocode",
+          GOCACHE: `${work}/gocache`,
+          HOME: work,
+          GOFLAGS: "",
+        },
         stderr: "piped",
       }).output();
       assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));

@@ -1,0 +1,125 @@
+// Publish a directory with the command, then `go install` it through modyard; exit codes 3
+// (already published, with both hashes) and 4 (auth); credentials from MODYARD_TOKEN,
+// --token-stdin and .netrc.
+import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { goPrerequisites, goSandbox } from "./helpers/go.ts";
+import { MAIN_TS, runCli, spawnServer } from "./helpers/server.ts";
+
+async function publish(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN_TS, "publish", ...args],
+    env,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test({
+  name: "modyard publish, then go install through modyard; 409 → exit 3, bad credentials → exit 4",
+  ignore: !goPrerequisites([]),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "modyard-pub-" });
+    const kvPath = `${dir}/modyard.kv`;
+    await runCli(kvPath, ["user", "create", "acme"]);
+    const token = (await runCli(kvPath, ["token", "create", "acme", "--scope", "write"])).stdout
+      .trim();
+    const server = await spawnServer(kvPath);
+    const go = await goSandbox(`${server.url}/api/packages/acme/go`);
+    try {
+      const src = `${dir}/src`;
+      await Deno.mkdir(src);
+      await Deno.writeTextFile(`${src}/go.mod`, "module acme.example.com/greet\n\ngo 1.19\n");
+      await Deno.writeTextFile(
+        `${src}/main.go`,
+        'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("greetings") }\n',
+      );
+      const common = [
+        src,
+        "--url",
+        server.url,
+        "--owner",
+        "acme",
+        "--version",
+        "v1.0.0",
+        "--allow-dirty",
+      ];
+
+      const first = await publish(common, { MODYARD_TOKEN: token });
+      assertEquals(first.code, 0, first.stderr);
+      assertIncludes(first.stdout, "published\nacme.example.com/greet v1.0.0 h1:");
+      assertIncludes(first.stderr, "uploading: "); // plain progress lines when not on a terminal
+
+      const install = await go.run(["install", "acme.example.com/greet@v1.0.0"], go.dir, {
+        GOFLAGS: "",
+      });
+      assertEquals(install.code, 0, install.stderr);
+      const ran = await new Deno.Command(`${go.dir}/gopath/bin/greet`, { stdout: "piped" })
+        .output();
+      assertEquals(new TextDecoder().decode(ran.stdout), "greetings\n");
+      const sum = JSON.parse(
+        (await go.run(["mod", "download", "-json", "acme.example.com/greet@v1.0.0"], go.dir))
+          .stdout,
+      ).Sum;
+      assertIncludes(first.stdout, `acme.example.com/greet v1.0.0 ${sum}\n`);
+
+      // Same version, other content: exit 3 with the stored and the local h1.
+      await Deno.writeTextFile(
+        `${src}/main.go`,
+        'package main\n\nfunc main() { println("changed") }\n',
+      );
+      const again = await publish(common, { NETRC: "/dev/null" }, token + "\n");
+      assertEquals(again.code, 4, "--token-stdin not given: stdin is not read");
+      assertIncludes(again.stderr, "no credentials");
+      const conflict = await publish([...common, "--token-stdin"], {}, token + "\n");
+      assertEquals(conflict.code, 3, conflict.stderr);
+      assertIncludes(conflict.stderr, `stored: ${sum}`);
+      assertIncludes(conflict.stderr, "local:  h1:");
+
+      // Credentials from .netrc; a wrong one is exit 4.
+      await Deno.writeTextFile(`${dir}/netrc`, `machine 127.0.0.1 login acme password ${token}\n`);
+      const viaNetrc = await publish([
+        src,
+        "--url",
+        server.url,
+        "--owner",
+        "acme",
+        "--version",
+        "v1.0.1",
+        "--allow-dirty",
+      ], {
+        NETRC: `${dir}/netrc`,
+      });
+      assertEquals(viaNetrc.code, 0, viaNetrc.stderr);
+      const denied = await publish([
+        src,
+        "--url",
+        server.url,
+        "--owner",
+        "acme",
+        "--version",
+        "v1.0.2",
+        "--allow-dirty",
+      ], {
+        MODYARD_TOKEN: "myd_0000000000000000000000000000000000000000",
+      });
+      assertEquals(denied.code, 4);
+      assertIncludes(denied.stderr, "refused (401): invalid credentials");
+    } finally {
+      await server.stop();
+      await go.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
