@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type App, createApp } from "./src/app.ts";
+import { type App, appOptionsFrom, createApp } from "./src/app.ts";
 import { loadConfig } from "./src/config.ts";
 import { openStore } from "./src/store/open_store.ts";
 
@@ -16,21 +16,13 @@ function getApp(): Promise<App> {
   app ??= (async () => {
     const { config } = loadConfig([], (name) => Deno.env.get(name));
     const kv = await openStore(Deno.env.get("MODYARD_KV") ?? undefined);
-    return createApp(kv, {
-      maxZipSize: config.maxZipSize,
-      uploadStallSeconds: config.uploadStallSeconds,
-      quota: config.quota,
-      deleteGraceSeconds: config.deleteGraceSeconds,
-      bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
-      trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
-      sweepIntervalMs: 30_000,
-    });
+    return createApp(kv, appOptionsFrom(config));
   })();
   return app;
 }
 
 export default {
-  async fetch(request: Request): Promise<Response> {
-    return (await getApp()).fetch(request);
+  async fetch(request: Request, info: Deno.ServeHandlerInfo): Promise<Response> {
+    return (await getApp()).fetch(request, info);
   },
 } satisfies Deno.ServeDefaultExport;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Config } from "./config.ts";
 import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
@@ -53,6 +54,22 @@ export interface AppOptions {
   authFailureLimit?: number;
   /** `MODYARD_ADMIN_TOKEN`: may create the first admin while none exists. Never stored. */
   bootstrapToken?: string;
+}
+
+/** Default interval of the background sweep of abandoned uploads and deleted versions. */
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** The app options of a configuration (the bootstrap token comes from the environment only). */
+export function appOptionsFrom(config: Config): AppOptions {
+  return {
+    maxZipSize: config.maxZipSize,
+    uploadStallSeconds: config.uploadStallSeconds,
+    quota: config.quota,
+    deleteGraceSeconds: config.deleteGraceSeconds,
+    bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
+    trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
+    sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
+  };
 }
 
 /** A running app: its handler and the means to stop its background work. */

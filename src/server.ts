@@ -4,7 +4,7 @@
  * @module
  */
 
-import { type App, createApp } from "./app.ts";
+import { type App, appOptionsFrom, createApp } from "./app.ts";
 import { type Config, ConfigError } from "./config.ts";
 import { openStore } from "./store/open_store.ts";
 
@@ -18,24 +18,13 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** Default interval of the background sweep of abandoned uploads. */
-const SWEEP_INTERVAL_MS = 30_000;
-
 /** Opens the store and starts listening as configured. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const tls = config.tlsCert
     ? { cert: await readPem(config.tlsCert), key: await readPem(config.tlsKey) }
     : {};
   const kv = await openStore(config.kv || undefined);
-  const app = createApp(kv, {
-    maxZipSize: config.maxZipSize,
-    uploadStallSeconds: config.uploadStallSeconds,
-    quota: config.quota,
-    deleteGraceSeconds: config.deleteGraceSeconds,
-    bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
-    trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
-    sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
-  });
+  const app = createApp(kv, appOptionsFrom(config));
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({

@@ -3,27 +3,10 @@
 // --token-stdin and .netrc.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
-import { MAIN_TS, runCli, spawnServer } from "./helpers/server.ts";
+import { runCli, runMain, spawnServer } from "./helpers/server.ts";
 
-async function publish(args: string[], env: Record<string, string> = {}, stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS, "publish", ...args],
-    env,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function publish(args: string[], env: Record<string, string> = {}, stdin?: string) {
+  return runMain(["publish", ...args], { env, stdin });
 }
 
 Deno.test({

@@ -2,7 +2,7 @@
 // for a module in a subdirectory), the zip holds exactly the tagged files (never untracked,
 // ignored or uncommitted ones), and a dirty tree is refused without --allow-dirty.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { MAIN_TS } from "./helpers/server.ts";
+import { runMain } from "./helpers/server.ts";
 
 async function sh(cwd: string, ...args: string[]) {
   const out = await new Deno.Command("git", {
@@ -22,18 +22,8 @@ async function sh(cwd: string, ...args: string[]) {
   }
 }
 
-async function publish(cwd: string, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS, "publish", ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+function publish(cwd: string, ...args: string[]) {
+  return runMain(["publish", ...args], { cwd });
 }
 
 function included(dryRun: string): string[] {

@@ -4,7 +4,7 @@
 import { buildModuleZip } from "../src/cli/build_zip.ts";
 import { filesFromDir } from "../src/cli/module_source.ts";
 import { assertEquals } from "./helpers/assert.ts";
-import { findGo, GOCODE, goPrerequisites } from "./helpers/go.ts";
+import { buildGoHelper, GOCODE, goPrerequisites } from "./helpers/go.ts";
 
 const TREES: [dir: string, version: string][] = [
   ["golang.org/x/sys", "v0.3.0"],
@@ -29,24 +29,12 @@ Deno.test({
   async fn() {
     const work = await Deno.makeTempDir({ prefix: "modyard-trees-" });
     try {
-      const build = await new Deno.Command(findGo()!, {
-        args: ["build", "-o", `${work}/xmodcreate`, "."],
-        cwd: new URL("../tools/xmodcreate", import.meta.url).pathname,
-        env: {
-          GO111MODULE: "off",
-          GOPATH: "/usr/share/gocode",
-          GOCACHE: `${work}/gocache`,
-          HOME: work,
-          GOFLAGS: "",
-        },
-        stderr: "piped",
-      }).output();
-      assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));
+      const helper = await buildGoHelper("xmodcreate", work);
       const results: Record<string, [string, string]> = {};
       for (const [dir, version] of TREES) {
         const files = await filesFromDir(`${GOCODE}/${dir}`);
         const ours = await buildModuleZip(files, dir, version, `${work}/ours.zip`);
-        const theirs = await new Deno.Command(`${work}/xmodcreate`, {
+        const theirs = await new Deno.Command(helper, {
           args: [`${GOCODE}/${dir}`, dir, version, `${work}/theirs.zip`],
           stdout: "piped",
         }).output();

@@ -6,7 +6,7 @@ import { Uint8ArrayReader } from "@zip.js/zip.js";
 import { ZipRuleError } from "../src/gomod/zipcheck.ts";
 import { inspectModuleZip } from "../src/registry/inspect_zip.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { findGo, goPrerequisites } from "./helpers/go.ts";
+import { buildGoHelper, goPrerequisites } from "./helpers/go.ts";
 import { type RawEntry, rawZip } from "./helpers/raw_zip.ts";
 
 const MUTANTS = Number(Deno.env.get("MODYARD_FUZZ_MUTANTS") ?? "3000");
@@ -179,19 +179,7 @@ Deno.test({
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "modyard-diff-" });
     try {
-      const build = await new Deno.Command(findGo()!, {
-        args: ["build", "-o", `${dir}/xmodcheck`, "."],
-        cwd: new URL("../tools/xmodcheck", import.meta.url).pathname,
-        env: {
-          GO111MODULE: "off",
-          GOPATH: "/usr/share/gocode",
-          GOCACHE: `${dir}/gocache`,
-          HOME: dir,
-          GOFLAGS: "",
-        },
-        stderr: "piped",
-      }).output();
-      assertEquals(build.code, 0, new TextDecoder().decode(build.stderr));
+      const xmodcheck = await buildGoHelper("xmodcheck", dir);
 
       const seed = Number(Deno.env.get("MODYARD_FUZZ_SEED") ?? Date.now() % 1e9);
       let state = seed;
@@ -204,7 +192,7 @@ Deno.test({
         await Deno.writeFile(file, zip);
         cases.push({ base, zip, file });
       }
-      const helper = new Deno.Command(`${dir}/xmodcheck`, { stdin: "piped", stdout: "piped" })
+      const helper = new Deno.Command(xmodcheck, { stdin: "piped", stdout: "piped" })
         .spawn();
       const output = helper.output(); // read while writing, or both pipes fill up
       const w = helper.stdin.getWriter();

@@ -102,3 +102,27 @@ export async function goSandbox(goproxy: string): Promise<GoSandbox> {
     },
   };
 }
+
+/**
+ * Builds a Go helper of `tools/NAME` in GOPATH mode against the x/mod Debian ships; returns
+ * the binary's path (inside `outDir`). Fails the test with the compiler's output.
+ */
+export async function buildGoHelper(name: string, outDir: string): Promise<string> {
+  const binary = `${outDir}/${name}`;
+  const build = await new Deno.Command(findGo()!, {
+    args: ["build", "-o", binary, "."],
+    cwd: new URL(`../../tools/${name}`, import.meta.url).pathname,
+    env: {
+      GO111MODULE: "off",
+      GOPATH: "/usr/share/gocode",
+      GOCACHE: `${outDir}/gocache`,
+      HOME: outDir,
+      GOFLAGS: "",
+    },
+    stderr: "piped",
+  }).output();
+  if (build.code !== 0) {
+    throw new Error(`building ${name}: ${new TextDecoder().decode(build.stderr)}`);
+  }
+  return binary;
+}

@@ -99,22 +99,22 @@ export async function body(res: Response): Promise<string> {
 /** Path of main.ts, for subprocesses. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Runs `main.ts` with arguments against a store; returns exit code and output. */
-export async function runCli(
-  kvPath: string,
+/** Runs `main.ts` with arguments (and optional standard input, environment, directory). */
+export async function runMain(
   args: string[],
-  stdin?: string,
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS, ...args, "--kv", kvPath],
-    stdin: stdin === undefined ? "null" : "piped",
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN_TS, ...args],
+    env: options.env,
+    cwd: options.cwd,
+    stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  });
-  const child = cmd.spawn();
-  if (stdin !== undefined) {
+  }).spawn();
+  if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
+    await w.write(new TextEncoder().encode(options.stdin));
     await w.close();
   }
   const out = await child.output();
@@ -123,6 +123,15 @@ export async function runCli(
     stdout: new TextDecoder().decode(out.stdout),
     stderr: new TextDecoder().decode(out.stderr),
   };
+}
+
+/** Runs a `main.ts` admin command against a store; returns exit code and output. */
+export function runCli(
+  kvPath: string,
+  args: string[],
+  stdin?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runMain([...args, "--kv", kvPath], { stdin });
 }
 
 /** A `main.ts serve` subprocess. */
