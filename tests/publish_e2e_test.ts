@@ -1,9 +1,9 @@
 // Publish a directory with the command, then `go install` it through modyard; exit codes 3
 // (already published, with both hashes) and 4 (auth); credentials from MODYARD_TOKEN,
 // --token-stdin and .netrc.
-import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { assertEquals, assertIncludes, assertMatch } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
-import { runCli, runMain, spawnServer } from "./helpers/server.ts";
+import { MAIN_TS, runCli, runMain, spawnServer } from "./helpers/server.ts";
 
 function publish(args: string[], env: Record<string, string> = {}, stdin?: string) {
   return runMain(["publish", ...args], { env, stdin });
@@ -102,6 +102,54 @@ Deno.test({
     } finally {
       await server.stop();
       await go.cleanup();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "publish on a terminal draws a progress bar (bytes, percent, rate)",
+  ignore: !goPrerequisites([]),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "modyard-tty-" });
+    const kvPath = `${dir}/modyard.kv`;
+    await runCli(kvPath, ["user", "create", "acme"]);
+    const token = (await runCli(kvPath, ["token", "create", "acme", "--scope", "write"])).stdout
+      .trim();
+    const server = await spawnServer(kvPath);
+    try {
+      const src = `${dir}/src`;
+      await Deno.mkdir(src);
+      await Deno.writeTextFile(`${src}/go.mod`, "module acme.example.com/tty\n");
+      await Deno.writeFile(`${src}/blob.bin`, new Uint8Array(2 * 1024 * 1024));
+      const command = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        MAIN_TS,
+        "publish",
+        src,
+        "--url",
+        server.url,
+        "--owner",
+        "acme",
+        "--version",
+        "v1.0.0",
+      ]
+        .map((a) => `'${a}'`).join(" ");
+      // script(1) gives the command a pseudo-terminal, as an interactive user has.
+      const out = await new Deno.Command("script", {
+        args: ["-qec", command, "/dev/null"],
+        env: { MODYARD_TOKEN: token },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assertEquals(out.code, 0, text);
+      assertMatch(text, /\r\[=+\s*\] \d+\.\d\/\d+\.\d MiB 100% [\d.]+ MB\/s/);
+      assertIncludes(text, "published");
+    } finally {
+      await server.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },

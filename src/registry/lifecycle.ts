@@ -59,11 +59,13 @@ export async function deleteVersion(
       .delete(entry.key)
       .set(keys.pin(owner, module, version), pinned)
       .set(keys.reclaim(record.blobId), marker)
-      .sum(keys.module(owner, module), minus(1n))
       .sum(keys.counter(owner, "versions"), minus(1n))
       .sum(keys.counter(owner, "bytes"), minus(BigInt(record.size)));
     if ((moduleCount.value?.value ?? 0n) <= 1n) {
+      // The module's last version: the module itself goes.
       op.delete(keys.module(owner, module)).sum(keys.counter(owner, "modules"), minus(1n));
+    } else {
+      op.sum(keys.module(owner, module), minus(1n));
     }
     audit(op, actor, "delete", `${owner}/${module}@${version}`, { h1: record.h1 });
     if ((await bumpGeneration(op).commit()).ok) return record;
