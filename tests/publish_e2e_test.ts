@@ -9,20 +9,35 @@ function publish(args: string[], env: Record<string, string> = {}, stdin?: strin
   return runMain(["publish", ...args], { env, stdin });
 }
 
+/** A server over a fresh store with owner acme and its write token, and a source dir. */
+async function fixture(prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  const kvPath = `${dir}/modyard.kv`;
+  await runCli(kvPath, ["user", "create", "acme"]);
+  const token = (await runCli(kvPath, ["token", "create", "acme", "--scope", "write"])).stdout
+    .trim();
+  const server = await spawnServer(kvPath);
+  const src = `${dir}/src`;
+  await Deno.mkdir(src);
+  return {
+    dir,
+    src,
+    token,
+    server,
+    async cleanup() {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
 Deno.test({
   name: "modyard publish, then go install through modyard; 409 → exit 3, bad credentials → exit 4",
   ignore: !goPrerequisites([]),
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "modyard-pub-" });
-    const kvPath = `${dir}/modyard.kv`;
-    await runCli(kvPath, ["user", "create", "acme"]);
-    const token = (await runCli(kvPath, ["token", "create", "acme", "--scope", "write"])).stdout
-      .trim();
-    const server = await spawnServer(kvPath);
+    const { dir, src, token, server, cleanup } = await fixture("modyard-pub-");
     const go = await goSandbox(`${server.url}/api/packages/acme/go`);
     try {
-      const src = `${dir}/src`;
-      await Deno.mkdir(src);
       await Deno.writeTextFile(`${src}/go.mod`, "module acme.example.com/greet\n\ngo 1.19\n");
       await Deno.writeTextFile(
         `${src}/main.go`,
@@ -100,9 +115,8 @@ Deno.test({
       assertEquals(denied.code, 4);
       assertIncludes(denied.stderr, "refused (401): invalid credentials");
     } finally {
-      await server.stop();
       await go.cleanup();
-      await Deno.remove(dir, { recursive: true });
+      await cleanup();
     }
   },
 });
@@ -111,15 +125,8 @@ Deno.test({
   name: "publish on a terminal draws a progress bar (bytes, percent, rate)",
   ignore: !goPrerequisites([]),
   async fn() {
-    const dir = await Deno.makeTempDir({ prefix: "modyard-tty-" });
-    const kvPath = `${dir}/modyard.kv`;
-    await runCli(kvPath, ["user", "create", "acme"]);
-    const token = (await runCli(kvPath, ["token", "create", "acme", "--scope", "write"])).stdout
-      .trim();
-    const server = await spawnServer(kvPath);
+    const { src, token, server, cleanup } = await fixture("modyard-tty-");
     try {
-      const src = `${dir}/src`;
-      await Deno.mkdir(src);
       await Deno.writeTextFile(`${src}/go.mod`, "module acme.example.com/tty\n");
       await Deno.writeFile(`${src}/blob.bin`, new Uint8Array(2 * 1024 * 1024));
       const command = [
@@ -149,8 +156,7 @@ Deno.test({
       assertMatch(text, /\r\[=+\s*\] \d+\.\d\/\d+\.\d MiB 100% [\d.]+ MB\/s/);
       assertIncludes(text, "published");
     } finally {
-      await server.stop();
-      await Deno.remove(dir, { recursive: true });
+      await cleanup();
     }
   },
 });
