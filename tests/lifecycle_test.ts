@@ -326,3 +326,41 @@ Deno.test("audit log over HTTP (admins only, newest first, paged) and through th
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("deleting an owner deletes its versions (410 is moot: the owner answers 404), keeps their pins, reserves the name", async () => {
+  const dir = await Deno.makeTempDir();
+  const kvPath = `${dir}/modyard.kv`;
+  try {
+    await runCli(kvPath, ["user", "create", "gone"]);
+    const kv = await Deno.openKv(kvPath);
+    try {
+      const { publishModule } = await import("../src/registry/publish.ts");
+      const zip = await moduleZip(MOD, "v1.0.0", { "go.mod": `module ${MOD}\n` });
+      const body = new Blob([zip as Uint8Array<ArrayBuffer>]).stream();
+      const published = await publishModule(kv, "gone", { name: "gone", client: "test" }, body, {
+        maxZipSize: 1 << 20,
+        stallMs: 60_000,
+        defaultQuota: 0,
+      });
+      const out = await runCli(kvPath, ["user", "delete", "gone", "--delete-grace", "0"]);
+      assertEquals(out.code, 0, out.stderr);
+      assertEquals((await kv.get(["version", "gone", MOD, "v1.0.0"])).value, null);
+      const pin =
+        (await kv.get<{ h1: string; deletedAt?: string }>(["pin", "gone", MOD, "v1.0.0"])).value;
+      assertEquals(pin?.h1, published.h1);
+      assertOk(pin?.deletedAt);
+      assertEquals((await kv.get<Deno.KvU64>(["counter", "gone", "versions"])).value?.value, 0n);
+      await sweepAbandonedUploads(kv);
+      let chunks = 0;
+      for await (const _ of kv.list({ prefix: ["blob"] })) chunks++;
+      assertEquals(chunks, 0);
+    } finally {
+      kv.close();
+    }
+    const again = await runCli(kvPath, ["user", "create", "gone"]);
+    assertEquals(again.code, 1);
+    assertIncludes(again.stderr, "is reserved");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

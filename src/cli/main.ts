@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ConfigError, loadConfig, SETTINGS } from "../config.ts";
+import { type Config, ConfigError, loadConfig, SETTINGS } from "../config.ts";
 import {
   AccountError,
   createOrg,
@@ -35,7 +35,7 @@ commands:
   serve                                  start the server
   user create NAME [--admin] [--private] [--password-stdin]
   user list
-  user delete NAME                       the name stays reserved; versions stay pinned
+  user delete NAME                       the name stays reserved; its versions are deleted, pins kept
   org create ORG --owner USER [--private]
   org member add ORG USER [--role read|write|owner]
   org member remove ORG USER
@@ -90,7 +90,7 @@ export async function runCli(args: string[]): Promise<number> {
     }
     const kv = await openStore(config.kv || undefined);
     try {
-      return await runAdmin(kv, command, sub, positional.slice(2), flags);
+      return await runAdmin(kv, command, sub, positional.slice(2), flags, config);
     } finally {
       kv.close();
     }
@@ -113,6 +113,7 @@ async function runAdmin(
   sub: string | undefined,
   args: string[],
   flags: Map<string, string | true>,
+  config: Config,
 ): Promise<number> {
   const arg = (i: number, what: string) => {
     if (args[i] === undefined) throw new UsageError(`missing ${what}`);
@@ -130,7 +131,7 @@ async function runAdmin(
       return 0;
     }
     case "user delete":
-      await deleteOwner(kv, arg(0, "name"));
+      await deleteOwner(kv, arg(0, "name"), CLI_ACTOR, config.deleteGraceSeconds * 1000);
       console.log(`deleted ${args[0]}; the name stays reserved`);
       return 0;
     case "org create": {

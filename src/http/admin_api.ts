@@ -133,7 +133,9 @@ export async function adminUsers(ctx: RequestContext): Promise<Response> {
 /** `DELETE /api/v1/admin/users/{name}`: the name stays reserved. */
 export async function adminDeleteUser(ctx: RequestContext): Promise<Response> {
   requireAdmin(ctx);
-  await account(() => deleteOwner(ctx.services.kv, ctx.params.name, ctx.actor()));
+  await account(() =>
+    deleteOwner(ctx.services.kv, ctx.params.name, ctx.actor(), ctx.services.limits.deleteGraceMs)
+  );
   ctx.services.invalidate();
   return new Response(null, { status: 204 });
 }

@@ -5,7 +5,14 @@
  */
 
 import { keys } from "../store/keys.ts";
-import type { MemberRecord, MemberRole, TokenRecord, UserRecord } from "../store/records.ts";
+import type {
+  MemberRecord,
+  MemberRole,
+  TokenRecord,
+  UserRecord,
+  VersionRecord,
+} from "../store/records.ts";
+import { deleteVersion, NotFoundError } from "./lifecycle.ts";
 import { hashPassword, newToken, tokenHash } from "./secrets.ts";
 import { type Actor, audit, CLI_ACTOR } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
@@ -144,18 +151,24 @@ export async function removeMember(
 
 /**
  * Deletes a user or organisation. The name stays reserved (nobody can re-register it and
- * serve other bytes at the same GOPROXY URL), credentials stop working at once, and the
- * pins of its versions stay.
+ * serve other bytes at the same GOPROXY URL), credentials stop working at once, its versions
+ * are deleted (their chunks reclaimed after the grace period) and their pins stay.
  */
 export async function deleteOwner(
   kv: Deno.Kv,
   name: string,
   actor: Actor = CLI_ACTOR,
+  graceMs = 0,
 ): Promise<void> {
   await updateUser(kv, name, (u) => {
     if (u.deleted) throw new AccountError(`${name} is already deleted`);
     return { ...u, deleted: new Date().toISOString(), password: undefined };
   }, { actor, action: "owner.delete" });
+  for await (const e of kv.list<VersionRecord>({ prefix: keys.ownerVersions(name) })) {
+    await deleteVersion(kv, name, e.value.module, e.value.version, actor, graceMs).catch((err) => {
+      if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile
+    });
+  }
 }
 
 /** Reads a user, or throws when it does not exist. */

@@ -56,6 +56,7 @@ export const keys = {
     version,
   ],
   moduleVersions: (owner: string, module: string): Deno.KvKey => ["version", owner, module],
+  ownerVersions: (owner: string): Deno.KvKey => ["version", owner],
   pin: (owner: string, module: string, version: string): Deno.KvKey => [
     "pin",
     owner,
