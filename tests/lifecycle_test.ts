@@ -360,6 +360,33 @@ Deno.test("deleting an owner deletes its versions (410 is moot: the owner answer
     const again = await runCli(kvPath, ["user", "create", "gone"]);
     assertEquals(again.code, 1);
     assertIncludes(again.stderr, "is reserved");
+    // Only an explicit, audited admin action gives the name back — and the pin still binds
+    // v1.0.0 to its old content.
+    assertEquals((await runCli(kvPath, ["user", "restore", "gone"])).code, 0);
+    const audit = await runCli(kvPath, ["audit", "--limit", "1"]);
+    assertIncludes(audit.stdout, "owner.restore\tgone");
+    const kv2 = await Deno.openKv(kvPath);
+    try {
+      const { publishModule, PublishError } = await import("../src/registry/publish.ts");
+      const other = await moduleZip(MOD, "v1.0.0", {
+        "go.mod": `module ${MOD}\n`,
+        "x.go": "package x\n",
+      });
+      const err = await publishModule(
+        kv2,
+        "gone",
+        { name: "gone", client: "test" },
+        new Blob([other as Uint8Array<ArrayBuffer>]).stream(),
+        {
+          maxZipSize: 1 << 20,
+          stallMs: 60_000,
+          defaultQuota: 0,
+        },
+      ).catch((e) => e);
+      assertOk(err instanceof PublishError && err.status === 409, String(err));
+    } finally {
+      kv2.close();
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -16,6 +16,7 @@ import {
   listUsers,
   ownerUsage,
   removeMember,
+  restoreOwner,
   revokeToken,
   setMember,
   setPassword,
@@ -36,6 +37,7 @@ commands:
   user create NAME [--admin] [--private] [--password-stdin]
   user list
   user delete NAME                       the name stays reserved; its versions are deleted, pins kept
+  user restore NAME                      give a deleted name back (audited; old pins still bind)
   org create ORG --owner USER [--private]
   org member add ORG USER [--role read|write|owner]
   org member remove ORG USER
@@ -133,6 +135,10 @@ async function runAdmin(
     case "user delete":
       await deleteOwner(kv, arg(0, "name"), CLI_ACTOR, config.deleteGraceSeconds * 1000);
       console.log(`deleted ${args[0]}; the name stays reserved`);
+      return 0;
+    case "user restore":
+      await restoreOwner(kv, arg(0, "name"));
+      console.log(`restored ${args[0]}; set a password or create tokens to use it`);
       return 0;
     case "org create": {
       const owner = flagValue(flags, "owner");

@@ -195,6 +195,22 @@ export async function updateUser(
   }
 }
 
+/**
+ * Gives a deleted owner's name back (an explicit, audited admin action). The pins of its old
+ * versions still bind their content, so the name can never serve other bytes for them.
+ */
+export async function restoreOwner(
+  kv: Deno.Kv,
+  name: string,
+  actor: Actor = CLI_ACTOR,
+): Promise<void> {
+  await updateUser(kv, name, (u) => {
+    if (!u.deleted) throw new AccountError(`${name} is not deleted`);
+    const { deleted: _, ...rest } = u;
+    return rest;
+  }, { actor, action: "owner.restore" });
+}
+
 /** Lists all users in name order. */
 export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
   const out: UserRecord[] = [];
