@@ -54,6 +54,8 @@ export interface AppOptions {
   authFailureLimit?: number;
   /** `MODYARD_ADMIN_TOKEN`: may create the first admin while none exists. Never stored. */
   bootstrapToken?: string;
+  /** Public base URL for links (`--base-url`); `""` to use each request's origin. */
+  baseUrl?: string;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -69,6 +71,7 @@ export function appOptionsFrom(config: Config): AppOptions {
     bootstrapToken: Deno.env.get("MODYARD_ADMIN_TOKEN") || undefined,
     trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
+    baseUrl: config.baseUrl,
   };
 }
 
@@ -189,6 +192,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       deleteGraceMs: (options.deleteGraceSeconds ?? 600) * 1000,
     },
     invalidate: () => cache.invalidate(),
+    baseUrl: options.baseUrl ?? "",
   };
   const throttle = new FailureThrottle(options.authFailureLimit);
   const isBootstrap = (c: Credentials) =>

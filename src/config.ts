@@ -82,7 +82,7 @@ export const SETTINGS: readonly Setting[] = [
     key: "baseUrl",
     kind: "string",
     fallback: "",
-    help: "public URL of the server",
+    help: "public URL of the server, for links in API answers (behind a proxy)",
   },
   {
     flag: "tls-cert",
@@ -192,6 +192,11 @@ export function loadConfig(
     throw new ConfigError(`--max-zip-size must be between 1 and ${MAX_ZIP_SIZE}`);
   }
   if (result.port > 65535) throw new ConfigError(`--port must be at most 65535`);
+  if (result.baseUrl && !/^https?:\/\/[^/]+/.test(result.baseUrl)) {
+    throw new ConfigError(
+      `--base-url must be an http(s) URL, not ${JSON.stringify(result.baseUrl)}`,
+    );
+  }
   if (result.uploadStallSeconds < 1) {
     throw new ConfigError(`--upload-stall-timeout must be at least 1`);
   }

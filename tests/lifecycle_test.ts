@@ -213,7 +213,7 @@ Deno.test("storage quota: default and per owner, 413 with the numbers", async ()
 });
 
 Deno.test("JSON API: owner listing paged with X-Total-Count and Link, module in semver order, case-kept and !-encoded paths", async () => {
-  const server = await startTestServer();
+  const server = await startTestServer({ baseUrl: "https://registry.example.com" });
   try {
     const auth = await server.user("alice");
     for (
@@ -234,7 +234,10 @@ Deno.test("JSON API: owner listing paged with X-Total-Count and Link, module in 
     }
     const page1 = await fetch(`${server.url}/api/v1/packages/alice?type=go&limit=2`);
     assertEquals(page1.headers.get("x-total-count"), "3");
-    assertIncludes(page1.headers.get("link") ?? "", 'limit=2&page=2>; rel="next"');
+    assertIncludes(
+      page1.headers.get("link") ?? "",
+      '<https://registry.example.com/api/v1/packages/alice?type=go&limit=2&page=2>; rel="next"',
+    );
     const modules = await page1.json();
     assertEquals(modules.map((m: { name: string }) => m.name), ["example.com/a", "example.com/b"]);
     const page2 = await (await fetch(`${server.url}/api/v1/packages/alice?type=go&limit=2&page=2`))

@@ -25,6 +25,8 @@ export interface Services {
   limits: { maxZipSize: number; stallMs: number; defaultQuota: number; deleteGraceMs: number };
   /** Drops this process's cached state after it changed the store. */
   invalidate(): void;
+  /** The public base URL (`--base-url`), or `""` to use the request's origin. */
+  baseUrl: string;
 }
 
 /** One request in flight. */
@@ -43,6 +45,12 @@ export class RequestContext {
     readonly params: Record<string, string>,
     readonly client: string = "unknown",
   ) {}
+
+  /** The request URL as clients see it: on `--base-url` when set (behind a proxy). */
+  publicUrl(): URL {
+    const base = this.services.baseUrl;
+    return base ? new URL(this.url.pathname + this.url.search, base) : new URL(this.url);
+  }
 
   /** The acting user and client address, for audit entries. */
   actor(): Actor {

@@ -69,7 +69,7 @@ export async function listOwnerPackages(ctx: RequestContext): Promise<Response> 
   }
   const body = [];
   for (const name of names) body.push(await moduleJson(ctx, owner.name, name));
-  return withHeaders(json(body), pageHeaders(ctx.url, page, limit, total));
+  return withHeaders(json(body), pageHeaders(ctx.publicUrl(), page, limit, total));
 }
 
 /** `GET` or `DELETE /api/v1/packages/{owner}/go/{module}[/{version}]`. */
@@ -124,7 +124,7 @@ export async function auditLog(ctx: RequestContext): Promise<Response> {
   const { entries, more } = await readAudit(ctx.services.kv, page, limit);
   const response = json(entries);
   if (more) {
-    const next = new URL(ctx.url);
+    const next = ctx.publicUrl();
     next.searchParams.set("page", String(page + 1));
     next.searchParams.set("limit", String(limit));
     response.headers.set("link", `<${next}>; rel="next"`);

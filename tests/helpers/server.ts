@@ -41,6 +41,7 @@ export async function startTestServer(
     authFailureLimit?: number;
     trustedProxies?: string[];
     bootstrapToken?: string;
+    baseUrl?: string;
   } = {},
 ): Promise<TestServer> {
   const kv = await openStore(options.kv ?? ":memory:");
@@ -53,6 +54,7 @@ export async function startTestServer(
     authFailureLimit: options.authFailureLimit,
     trustedProxies: options.trustedProxies,
     bootstrapToken: options.bootstrapToken,
+    baseUrl: options.baseUrl,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
