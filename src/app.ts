@@ -91,6 +91,7 @@ interface CachedReply {
 }
 
 const TEXT_PLAIN = "text/plain; charset=utf-8";
+const MAX_CACHED_REPLY_BYTES = 16 * 1024;
 
 type Handler = (ctx: RequestContext, rest: string) => Promise<Response>;
 
@@ -277,6 +278,9 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       const epoch = cache.freshEpoch();
       const out: { ctx?: RequestContext } = {};
       const remember = (reply: Reply) => {
+        // Large bodies (a go.mod may reach 16 MiB) are not kept: the cache holds up to
+        // 50,000 replies, so its memory stays bounded (typical replies are under 1 KiB).
+        if (reply.body.length > MAX_CACHED_REPLY_BYTES) return;
         const validUntil = out.ctx?.principal?.validUntil ?? Infinity;
         cache.put("reply", cacheKey!, { reply, validUntil } satisfies CachedReply, epoch);
       };

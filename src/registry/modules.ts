@@ -13,7 +13,7 @@ import { retractedVersions } from "../gomod/retract.ts";
 import type { StateCache } from "./state_cache.ts";
 
 /** go.mod texts up to this size are kept in the per-process cache. */
-const CACHED_GO_MOD_LIMIT = 64 * 1024;
+const CACHED_GO_MOD_LIMIT = 16 * 1024;
 
 /** Read access to the versions of modules. */
 export class ModuleReader {
