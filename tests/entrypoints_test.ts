@@ -88,3 +88,30 @@ Deno.test("a store with an unknown layout version is refused at startup with a c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the start task's permissions refuse a store elsewhere with a one-line reason", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read=./data",
+        "--allow-write=./data",
+        MAIN_TS,
+        "serve",
+        "--kv",
+        `${dir}/elsewhere.kv`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1);
+    assertIncludes(stderr, `Cannot open the KV store at "${dir}/elsewhere.kv": no permission.`);
+    assertEquals(stderr.includes("    at "), false, "stack trace printed");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
