@@ -143,6 +143,24 @@ Deno.test("bootstrap token creates the first admin, then stops working; admins m
     assertEquals(again.status, 409);
     assertIncludes(again.json.message, "is reserved");
 
+    // Over-long names never reach a KV key (at most 2 KiB): 404, not 500.
+    const long = "x".repeat(3000);
+    for (
+      const [path, method, body] of [
+        [`/admin/orgs/team/members/${long}`, "PUT", { role: "read" }],
+        [`/admin/orgs/${long}/members/alice`, "DELETE", undefined],
+        [`/admin/users/${long}`, "DELETE", undefined],
+        [`/admin/owners/${long}`, "PATCH", { visibility: "public" }],
+        [`/user/tokens/${long}`, "DELETE", undefined],
+      ] as const
+    ) {
+      assertEquals(
+        (await call(path, method, root, body)).status,
+        404,
+        `${method} ${path.slice(0, 40)}`,
+      );
+    }
+
     // The bootstrap token was never written to the store.
     for await (const e of server.kv.list({ prefix: [] })) {
       assertEquals(

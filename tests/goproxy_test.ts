@@ -218,3 +218,38 @@ Deno.test("a token created in the store while the server runs is accepted at onc
     await server.close();
   }
 });
+
+Deno.test("over-long owner names, module paths and versions answer 404/401, never 500 (KV keys are at most 2 KiB)", async () => {
+  const server = await startTestServer();
+  try {
+    await server.user("alice");
+    const long = "example.com/" + "a".repeat(3000);
+    const cases: [string, RequestInit, number][] = [
+      [`${server.proxy("alice")}/${long}/@v/list`, {}, 404],
+      [`${server.proxy("alice")}/${long}/@latest`, {}, 404],
+      [`${server.proxy("alice")}/${long}/@v/v1.0.0.info`, {}, 404],
+      [`${server.proxy("alice")}/example.com/m/@v/v1.0.0-${"a".repeat(3000)}.zip`, {}, 404],
+      [`${server.url}/api/v1/packages/alice/go/${encodeURIComponent(long)}`, {}, 404],
+      [`${server.url}/api/packages/${"b".repeat(3000)}/go/example.com/m/@v/list`, {}, 404],
+      [`${server.proxy("alice")}/example.com/m/@v/list`, {
+        headers: { authorization: basic("u".repeat(3000), "pw") },
+      }, 401],
+    ];
+    for (const [url, init, want] of cases) {
+      const res = await fetch(url, init);
+      await res.body?.cancel();
+      assertEquals(res.status, want, url.slice(0, 80));
+    }
+    const del = await fetch(
+      `${server.url}/api/v1/packages/alice/go/${encodeURIComponent(long)}/v1.0.0`,
+      {
+        method: "DELETE",
+        headers: { authorization: await server.user("root", { admin: true }) },
+      },
+    );
+    assertEquals(del.status, 404);
+    await del.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});

@@ -23,6 +23,20 @@ export const MAX_MODULE_PATH_LENGTH = 1000;
 /** Longest accepted version string, in bytes (also part of KV keys). */
 export const MAX_VERSION_LENGTH = 200;
 
+/**
+ * Whether a module path (and version) fit the key-length limits, so they can be looked up
+ * at all; longer ones are never stored, and a lookup of them would overflow a KV key.
+ *
+ * @example
+ * ```ts
+ * fitsKeyLimits("example.com/m", "v1.0.0"); // true
+ * ```
+ */
+export function fitsKeyLimits(module: string, version = ""): boolean {
+  const bytes = (s: string) => new TextEncoder().encode(s).length;
+  return bytes(module) <= MAX_MODULE_PATH_LENGTH && bytes(version) <= MAX_VERSION_LENGTH;
+}
+
 /** A central-directory entry as the checker needs it. */
 export interface ZipEntryInfo {
   /** The entry name decoded as strict UTF-8, or `null` when the raw bytes are not UTF-8. */

@@ -140,6 +140,9 @@ export async function removeMember(
   user: string,
   actor: Actor = CLI_ACTOR,
 ): Promise<void> {
+  if (checkOwnerName(org) !== null || checkOwnerName(user) !== null) {
+    throw new AccountError(`${user.slice(0, 80)} is not a member of ${org.slice(0, 80)}`);
+  }
   const member = await kv.get<MemberRecord>(keys.member(org, user));
   if (member.value === null) throw new AccountError(`${user} is not a member of ${org}`);
   const op = kv.atomic().check(member).delete(member.key);
@@ -173,6 +176,9 @@ export async function deleteOwner(
 
 /** Reads a user, or throws when it does not exist. */
 export async function requireUser(kv: Deno.Kv, name: string): Promise<Deno.KvEntry<UserRecord>> {
+  if (checkOwnerName(name) !== null) {
+    throw new AccountError(`no user ${JSON.stringify(name.slice(0, 80))}`);
+  }
   const entry = await kv.get<UserRecord>(keys.user(name));
   if (entry.value === null) throw new AccountError(`no user ${JSON.stringify(name)}`);
   return entry as Deno.KvEntry<UserRecord>;
@@ -277,6 +283,11 @@ export async function revokeToken(
   id: string,
   actor: Actor = CLI_ACTOR,
 ): Promise<void> {
+  if (checkOwnerName(user) !== null || !/^[0-9a-f]{12}$/.test(id)) {
+    throw new AccountError(
+      `user ${JSON.stringify(user.slice(0, 80))} has no token ${JSON.stringify(id.slice(0, 80))}`,
+    );
+  }
   const link = await kv.get<string>(keys.userToken(user, id));
   if (link.value === null) {
     throw new AccountError(`user ${JSON.stringify(user)} has no token ${JSON.stringify(id)}`);

@@ -8,6 +8,7 @@
 
 import { createHash } from "node:crypto";
 import { keys } from "../store/keys.ts";
+import { checkOwnerName } from "./accounts.ts";
 import type { MemberRecord, MemberRole, TokenRecord, UserRecord } from "../store/records.ts";
 import { constantTimeEqual, TOKEN_PREFIX, tokenHash, verifyPassword } from "./secrets.ts";
 import type { StateCache } from "./state_cache.ts";
@@ -60,6 +61,7 @@ export class Authenticator {
 
   /** A user's role in an organisation, through the cache; `null` when not a member. */
   role(org: string, user: string): Promise<MemberRole | null> {
+    if (checkOwnerName(org) !== null || checkOwnerName(user) !== null) return Promise.resolve(null);
     return this.cache.get("member", `${org}\0${user}`, async () => {
       return (await this.kv.get<MemberRecord>(keys.member(org, user))).value?.role ?? null;
     });
@@ -75,8 +77,9 @@ export class Authenticator {
     });
   }
 
-  /** Reads a user through the cache. */
+  /** Reads a user through the cache; a name no user can have is answered without a read. */
   user(name: string): Promise<UserRecord | null> {
+    if (checkOwnerName(name) !== null) return Promise.resolve(null);
     return this.cache.get("user", name, async () => {
       return (await this.kv.get<UserRecord>(keys.user(name))).value;
     });

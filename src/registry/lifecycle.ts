@@ -6,6 +6,7 @@
  * @module
  */
 
+import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import type { ReclaimMarker } from "../store/blob_store.ts";
@@ -40,6 +41,7 @@ export async function deleteVersion(
   actor: Actor,
   graceMs: number,
 ): Promise<VersionRecord> {
+  if (!fitsKeyLimits(module, version)) throw new NotFoundError(`${module}@${version}: not found`);
   for (;;) {
     const [entry, pin, moduleCount] = await kv.getMany<[VersionRecord, PinRecord, Deno.KvU64]>([
       keys.version(owner, module, version),
@@ -83,6 +85,9 @@ export async function clearPin(
   version: string,
   actor: Actor,
 ): Promise<PinRecord> {
+  if (!fitsKeyLimits(module, version)) {
+    throw new NotFoundError(`${owner}/${module}@${version} has no pin`);
+  }
   for (;;) {
     const [pin, live] = await kv.getMany<[PinRecord, VersionRecord]>([
       keys.pin(owner, module, version),

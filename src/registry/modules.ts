@@ -10,6 +10,7 @@ import { blobStream, readBlob } from "../store/blob_store.ts";
 import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { retractedVersions } from "../gomod/retract.ts";
+import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import type { StateCache } from "./state_cache.ts";
 
 /** go.mod texts up to this size are kept in the per-process cache. */
@@ -22,6 +23,7 @@ export class ModuleReader {
 
   /** All versions of a module of an owner, in semver order (empty when none). */
   versions(owner: string, module: string): Promise<VersionRecord[]> {
+    if (!fitsKeyLimits(module)) return Promise.resolve([]);
     return this.cache.get("versions", `${owner}\0${module}`, async () => {
       const out: VersionRecord[] = [];
       for await (
@@ -58,6 +60,7 @@ export class ModuleReader {
 
   /** The pin of a version (present for every version ever published, deleted or not). */
   pin(owner: string, module: string, version: string): Promise<PinRecord | null> {
+    if (!fitsKeyLimits(module, version)) return Promise.resolve(null);
     return this.cache.get("pin", `${owner}\0${module}\0${version}`, async () => {
       return (await this.kv.get<PinRecord>(keys.pin(owner, module, version))).value;
     });
@@ -73,6 +76,7 @@ export class ModuleReader {
   /** Zip downloads of each version of a module. */
   async downloads(owner: string, module: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
+    if (!fitsKeyLimits(module)) return out;
     for await (
       const e of this.kv.list<Deno.KvU64>({ prefix: keys.moduleDownloads(owner, module) })
     ) {
