@@ -214,6 +214,38 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     Deno.unrefTimer(sweeper as unknown as number);
   }
 
+  /**
+   * Who the request comes from: `null` without credentials; a 401 for wrong ones; a 429
+   * while password failures from this client for this user name exceed the threshold.
+   */
+  async function principalFor(request: Request, client: string): Promise<Principal | null> {
+    const credentials = parseAuthorization(request.headers.get("authorization"));
+    if (!credentials) return null;
+    const key = `${client}\0${credentials.kind === "basic" ? credentials.user : "token"}`;
+    // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
+    // by failures someone else caused from the same address.
+    const wait = isPasswordAttempt(credentials) ? throttle.retryAfter(key) : 0;
+    if (wait > 0) {
+      throw new HttpError(429, "too many failed authentication attempts; try again later", {
+        "retry-after": String(wait),
+      });
+    }
+    let principal: Principal | null;
+    if (isBootstrap(credentials)) {
+      const ignored = await services.auth.hasAdmin();
+      if (ignored) console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
+      principal = ignored ? null : bootstrapPrincipal();
+    } else {
+      principal = await services.auth.authenticate(credentials);
+    }
+    if (!principal) {
+      throttle.fail(key);
+      throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+    }
+    throttle.succeed(key);
+    return principal;
+  }
+
   async function handle(
     request: Request,
     url: URL,
@@ -228,32 +260,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
           allow: route.methods.join(", "),
         });
       }
-      const credentials = parseAuthorization(request.headers.get("authorization"));
-      let principal = null;
-      if (credentials) {
-        const who = credentials.kind === "basic" ? credentials.user : "token";
-        const key = `${client}\0${who}`;
-        // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
-        // by failures someone else caused from the same address.
-        const wait = isPasswordAttempt(credentials) ? throttle.retryAfter(key) : 0;
-        if (wait > 0) {
-          throw new HttpError(429, "too many failed authentication attempts; try again later", {
-            "retry-after": String(wait),
-          });
-        }
-        if (isBootstrap(credentials)) {
-          const ignored = await services.auth.hasAdmin();
-          if (ignored) console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
-          principal = ignored ? null : bootstrapPrincipal();
-        } else {
-          principal = await services.auth.authenticate(credentials);
-        }
-        if (!principal) {
-          throttle.fail(key);
-          throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
-        }
-        throttle.succeed(key);
-      }
+      const principal = await principalFor(request, client);
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
       const ctx = new RequestContext(request, url, services, principal, params, client);
