@@ -4,7 +4,8 @@
 import { assertEquals, assertIncludes, assertMatch } from "./helpers/assert.ts";
 import { GOCODE, goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { startTestServer } from "./helpers/server.ts";
-import { moduleZip, readModuleTree } from "./helpers/zip.ts";
+import { buildModuleZip } from "../src/cli/build_zip.ts";
+import { filesFromDir } from "../src/cli/module_source.ts";
 
 const MODULES: { dir: string; path: string; version: string }[] = [
   { dir: "github.com/google/uuid", path: "github.com/google/uuid", version: "v1.3.0" },
@@ -75,7 +76,10 @@ Deno.test({
       const auth = await server.user("gopher");
       const published = new Map<string, { h1: string; gomod_h1: string }>();
       for (const m of MODULES) {
-        const zip = await moduleZip(m.path, m.version, await readModuleTree(`${GOCODE}/${m.dir}`));
+        // The zip the publish command builds: x/mod's CreateFromDir selection of the tree.
+        const zipPath = `${go.dir}/upload.zip`;
+        await buildModuleZip(await filesFromDir(`${GOCODE}/${m.dir}`), m.path, m.version, zipPath);
+        const zip = await Deno.readFile(zipPath);
         const res = await server.upload("gopher", zip, auth);
         const text = await res.text();
         assertEquals(res.status, 201, `${m.path}: ${text}`);

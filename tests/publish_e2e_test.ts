@@ -43,16 +43,10 @@ Deno.test({
         `${src}/main.go`,
         'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("greetings") }\n',
       );
-      const common = [
-        src,
-        "--url",
-        server.url,
-        "--owner",
-        "acme",
-        "--version",
-        "v1.0.0",
-        "--allow-dirty",
-      ];
+      const args = (
+        version: string,
+      ) => [src, "--url", server.url, "--owner", "acme", "--version", version, "--allow-dirty"];
+      const common = args("v1.0.0");
 
       const first = await publish(common, { MODYARD_TOKEN: token });
       assertEquals(first.code, 0, first.stderr);
@@ -87,29 +81,11 @@ Deno.test({
 
       // Credentials from .netrc; a wrong one is exit 4.
       await Deno.writeTextFile(`${dir}/netrc`, `machine 127.0.0.1 login acme password ${token}\n`);
-      const viaNetrc = await publish([
-        src,
-        "--url",
-        server.url,
-        "--owner",
-        "acme",
-        "--version",
-        "v1.0.1",
-        "--allow-dirty",
-      ], {
+      const viaNetrc = await publish(args("v1.0.1"), {
         NETRC: `${dir}/netrc`,
       });
       assertEquals(viaNetrc.code, 0, viaNetrc.stderr);
-      const denied = await publish([
-        src,
-        "--url",
-        server.url,
-        "--owner",
-        "acme",
-        "--version",
-        "v1.0.2",
-        "--allow-dirty",
-      ], {
+      const denied = await publish(args("v1.0.2"), {
         MODYARD_TOKEN: "myd_0000000000000000000000000000000000000000",
       });
       assertEquals(denied.code, 4);

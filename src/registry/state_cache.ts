@@ -46,7 +46,7 @@ export class StateCache {
    * the cache cannot prove it is fresh enough.
    */
   async get<T>(space: string, key: string, load: () => Promise<T>): Promise<T> {
-    if (Date.now() - this.#lastPoll > MAX_STALENESS_MS) await this.#poll();
+    if (this.#stale()) await this.#poll();
     const map = this.#maps.get(space);
     if (map?.has(key)) return map.get(key) as T;
     const epoch = this.#epoch;
@@ -60,12 +60,12 @@ export class StateCache {
    * to {@link put} so a value computed from older state is never stored.
    */
   freshEpoch(): number {
-    return Date.now() - this.#lastPoll > MAX_STALENESS_MS ? -1 : this.#epoch;
+    return this.#stale() ? -1 : this.#epoch;
   }
 
   /** A cached value, synchronously, only while the cache is fresh enough. */
   peek<T>(space: string, key: string): T | undefined {
-    if (Date.now() - this.#lastPoll > MAX_STALENESS_MS) return undefined;
+    if (this.#stale()) return undefined;
     return this.#maps.get(space)?.get(key) as T | undefined;
   }
 
@@ -76,6 +76,10 @@ export class StateCache {
     if (!map) this.#maps.set(space, map = new Map());
     if (map.size >= MAX_ENTRIES_PER_SPACE) map.clear();
     map.set(key, value);
+  }
+
+  #stale(): boolean {
+    return Date.now() - this.#lastPoll > MAX_STALENESS_MS;
   }
 
   #clear(): void {

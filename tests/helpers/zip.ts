@@ -1,7 +1,6 @@
 /**
- * Building module zips for tests: from an in-memory file map, or from a source tree with
- * the file selection of golang.org/x/mod's CreateFromDir (VCS directories, nested modules,
- * vendor directories and irregular files left out). No directory entries.
+ * Building module zips for tests from in-memory file maps (no directory entries). Zips of
+ * source trees come from the publish command's own builder (src/cli/build_zip.ts).
  *
  * @module
  */
@@ -32,38 +31,6 @@ export function moduleZip(
     prefixed[`${path}@${version}/${name}`] = content;
   }
   return buildZip(prefixed);
-}
-
-/** Reads a source tree as a file map, as CreateFromDir would select its files. */
-export async function readModuleTree(dir: string): Promise<Record<string, Uint8Array>> {
-  const files: Record<string, Uint8Array> = {};
-  async function walk(rel: string) {
-    const abs = rel ? `${dir}/${rel}` : dir;
-    const names = [];
-    for await (const e of Deno.readDir(abs)) names.push(e);
-    names.sort((a, b) => a.name < b.name ? -1 : 1);
-    for (const e of names) {
-      const child = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory) {
-        if ([".git", ".hg", ".svn", ".bzr", "vendor"].includes(e.name)) continue;
-        if (await exists(`${dir}/${child}/go.mod`)) continue;
-        await walk(child);
-      } else if (e.isFile) {
-        files[child] = await Deno.readFile(`${dir}/${child}`);
-      }
-    }
-  }
-  await walk("");
-  return files;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `n` random bytes (any length; getRandomValues gives at most 64 KiB a call). */
