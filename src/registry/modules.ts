@@ -15,6 +15,8 @@ import type { StateCache } from "./state_cache.ts";
 
 /** go.mod texts up to this size are kept in the per-process cache. */
 const CACHED_GO_MOD_LIMIT = 16 * 1024;
+/** What a cached version record holds besides its module path (hashes, ids, times). */
+const VERSION_RECORD_BYTES = 768;
 
 /** Read access to the versions of modules. */
 export class ModuleReader {
@@ -32,7 +34,7 @@ export class ModuleReader {
         out.push(e.value);
       }
       return out.sort((a, b) => compareVersions(a.version, b.version));
-    });
+    }, (records) => records.length * (VERSION_RECORD_BYTES + 4 * module.length));
   }
 
   /** One version, or `undefined`. */
@@ -70,7 +72,7 @@ export class ModuleReader {
   retracted(owner: string, module: string): Promise<Map<string, string>> {
     return this.cache.get("retracted", `${owner}\0${module}`, async () => {
       return retractedVersions(await this.versions(owner, module));
-    });
+    }, (m) => [...m].reduce((n, [v, why]) => n + 2 * (v.length + why.length) + 64, 64));
   }
 
   /** Zip downloads of each version of a module. */
@@ -97,7 +99,7 @@ export class ModuleReader {
     }
     const read = () => readBlob(this.kv, record.blobId, "mod", record.modChunks, record.modSize);
     if (record.modSize > CACHED_GO_MOD_LIMIT) return read();
-    return this.cache.get("gomod", record.blobId, read);
+    return this.cache.get("gomod", record.blobId, read, (mod) => mod.byteLength);
   }
 
   /** The zip of a version as a stream of its stored chunks. */
