@@ -6,6 +6,15 @@
 
 import { MAX_ZIP_SIZE } from "./gomod/zipcheck.ts";
 
+/**
+ * Longest upload stall timeout: one day. Its lease is renewed every third of it, and a timer
+ * beyond 2^31-1 ms would fire every millisecond instead.
+ */
+export const MAX_STALL_SECONDS = 86_400;
+
+/** Longest grace period of a deleted version's chunks: one year. */
+export const MAX_DELETE_GRACE_SECONDS = 31_536_000;
+
 /** The whole configuration of a modyard process. */
 export interface Config {
   /** TCP port. */
@@ -48,6 +57,8 @@ interface Setting {
   kind: "string" | "int";
   fallback: string;
   help: string;
+  /** For whole numbers: the accepted range (inclusive). */
+  range?: readonly [number, number];
 }
 
 /** Every setting, its flag, variable and default: the README's configuration table. */
@@ -59,6 +70,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "8000",
     help: "TCP port",
+    range: [0, 65535],
   },
   {
     flag: "hostname",
@@ -107,6 +119,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: String(MAX_ZIP_SIZE),
     help: "largest module zip in bytes (at most 500 MiB)",
+    range: [1, MAX_ZIP_SIZE],
   },
   {
     flag: "upload-stall-timeout",
@@ -115,6 +128,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "120",
     help: "seconds without progress after which an upload is reclaimed",
+    range: [1, MAX_STALL_SECONDS],
   },
   {
     flag: "quota",
@@ -123,6 +137,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "0",
     help: "default storage quota per owner in bytes (0: none; admins set per-owner quotas)",
+    range: [0, Number.MAX_SAFE_INTEGER],
   },
   {
     flag: "delete-grace",
@@ -131,6 +146,7 @@ export const SETTINGS: readonly Setting[] = [
     kind: "int",
     fallback: "600",
     help: "seconds a deleted version's chunks remain for downloads in progress",
+    range: [0, MAX_DELETE_GRACE_SECONDS],
   },
   {
     flag: "trusted-proxy",
@@ -179,29 +195,36 @@ export function loadConfig(
     if (s.kind === "int") {
       if (!/^[0-9]+$/.test(raw)) {
         throw new ConfigError(
-          `--${s.flag} / ${s.env} must be a whole number, not ${JSON.stringify(raw)}`,
+          `--${s.flag} / ${s.env} must be a whole number, not ${quote(raw)}`,
         );
       }
-      config[s.key] = Number(raw);
+      const n = Number(raw);
+      const [min, max] = s.range ?? [0, Number.MAX_SAFE_INTEGER];
+      if (n < min || n > max) {
+        throw new ConfigError(
+          `--${s.flag} / ${s.env} must be ${
+            min === 0 ? `at most ${max}` : `between ${min} and ${max}`
+          }, not ${quote(raw)}`,
+        );
+      }
+      config[s.key] = n;
     } else {
       config[s.key] = raw;
     }
   }
   const result = config as unknown as Config;
-  if (result.maxZipSize > MAX_ZIP_SIZE || result.maxZipSize < 1) {
-    throw new ConfigError(`--max-zip-size must be between 1 and ${MAX_ZIP_SIZE}`);
-  }
-  if (result.port > 65535) throw new ConfigError(`--port must be at most 65535`);
   if (result.baseUrl && !/^https?:\/\/[^/]+/.test(result.baseUrl)) {
     throw new ConfigError(
-      `--base-url must be an http(s) URL, not ${JSON.stringify(result.baseUrl)}`,
+      `--base-url must be an http(s) URL, not ${quote(result.baseUrl)}`,
     );
-  }
-  if (result.uploadStallSeconds < 1) {
-    throw new ConfigError(`--upload-stall-timeout must be at least 1`);
   }
   if (Boolean(result.tlsCert) !== Boolean(result.tlsKey)) {
     throw new ConfigError("--tls-cert and --tls-key must be given together");
   }
   return { config: result, rest };
+}
+
+/** A value for a one-line message: quoted, and cut after 40 characters. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
