@@ -1,6 +1,7 @@
 // GOPROXY reads asserted on raw HTTP: order, latest, escaping, caching headers, 404s.
 import { createToken } from "../src/registry/accounts.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import { goModHash1Of, hash1Of } from "./helpers/h1_oracle.ts";
 import { basic, startTestServer, type TestServer } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
@@ -42,6 +43,45 @@ Deno.test("list is in semver order and @latest is the highest release", async ()
     assertEquals((await get(`${base}/@v/list`)).text, "v1.9.0\nv1.10.0\nv1.11.0-rc.1\n");
     assertEquals(JSON.parse((await get(`${base}/@latest`)).text).Version, "v1.10.0");
     assertEquals(JSON.parse((await get(`${base}/@v/latest.info`)).text).Version, "v1.10.0");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("list leaves out pseudo-versions of all three forms; @latest prefers releases, then pre-releases", async () => {
+  const server = await startTestServer();
+  try {
+    const auth = await server.user("alice");
+    const published = [
+      "v1.2.4-0.20250101000000-abcdef123456", // vX.Y.(Z+1)-0.timestamp-hash, after v1.2.3
+      "v1.2.3",
+      "v1.2.3-pre.0.20240101000000-abcdef123456", // vX.Y.Z-pre.0.timestamp-hash
+      "v1.2.3-pre",
+      "v0.0.0-20230101000000-abcdef123456", // vX.0.0-timestamp-hash
+      "v1.3.0-rc.1",
+    ];
+    for (const v of published) await publish(server, "alice", auth, "example.com/pv", v);
+    const base = `${server.proxy("alice")}/example.com/pv`;
+    const list = await get(`${base}/@v/list`);
+    assertEquals([list.status, list.text], [200, "v1.2.3-pre\nv1.2.3\nv1.3.0-rc.1\n"]);
+    assertEquals(JSON.parse((await get(`${base}/@latest`)).text).Version, "v1.2.3");
+
+    // Only a pre-release beside pseudo-versions that sort above it: the pre-release wins.
+    for (const v of ["v1.0.0-rc.1", "v1.0.1-0.20250101000000-abcdef123456"]) {
+      await publish(server, "alice", auth, "example.com/pre", v);
+    }
+    const pre = `${server.proxy("alice")}/example.com/pre`;
+    assertEquals((await get(`${pre}/@v/list`)).text, "v1.0.0-rc.1\n");
+    assertEquals(JSON.parse((await get(`${pre}/@latest`)).text).Version, "v1.0.0-rc.1");
+
+    // Only pseudo-versions of the two longer forms: empty list, newest timestamp is latest.
+    const newest = "v1.2.3-pre.0.20250601000000-bbbbbbbbbbbb";
+    for (const v of ["v1.2.4-0.20250101000000-aaaaaaaaaaaa", newest]) {
+      await publish(server, "alice", auth, "example.com/onlypseudo", v);
+    }
+    const only = `${server.proxy("alice")}/example.com/onlypseudo`;
+    assertEquals((await get(`${only}/@v/list`)).text, "");
+    assertEquals(JSON.parse((await get(`${only}/@latest`)).text).Version, newest);
   } finally {
     await server.close();
   }
@@ -111,13 +151,27 @@ Deno.test("caching headers: immutable + ETag + 304 for public files, private + V
   const server = await startTestServer();
   try {
     const auth = await server.user("alice");
-    await publish(server, "alice", auth, "example.com/cache", "v1.0.0");
+    const goMod = "module example.com/cache\n";
+    await publish(server, "alice", auth, "example.com/cache", "v1.0.0", {
+      "go.mod": goMod,
+      "a.go": "package a\n",
+    });
+    // The ETags, computed independently: the zip's h1, and the go.mod's h1 for .mod.
+    const prefix = "example.com/cache@v1.0.0/";
+    const h1 = await hash1Of([
+      { name: `${prefix}go.mod`, data: goMod },
+      { name: `${prefix}a.go`, data: "package a\n" },
+    ]);
+    const modH1 = await goModHash1Of(goMod);
+    assertOk(h1 !== modH1);
     const base = `${server.proxy("alice")}/example.com/cache/@v`;
-    for (const file of ["v1.0.0.info", "v1.0.0.mod", "v1.0.0.zip"]) {
+    for (
+      const [file, want] of [["v1.0.0.info", h1], ["v1.0.0.mod", modH1], ["v1.0.0.zip", h1]]
+    ) {
       const res = await get(`${base}/${file}`);
       assertEquals(res.headers.get("cache-control"), "public, max-age=31536000, immutable", file);
       const etag = res.headers.get("etag");
-      assertOk(etag?.startsWith('"h1:'), `${file} etag ${etag}`);
+      assertEquals(etag, `"${want}"`, file);
       const again = await get(`${base}/${file}`, { headers: { "if-none-match": etag! } });
       assertEquals([again.status, again.text], [304, ""], file);
       const other = await get(`${base}/${file}`, { headers: { "if-none-match": '"h1:other"' } });

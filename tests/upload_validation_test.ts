@@ -1,6 +1,7 @@
 // Uploads that must be refused, each with its status and the rule named in the reason,
 // and proof that nothing of a refused upload stays in the store.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { goModHash1Of, hash1Of, sha256Hex } from "./helpers/h1_oracle.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { buildZip, moduleZip, randomBytes } from "./helpers/zip.ts";
 
@@ -158,11 +159,12 @@ for (const [what, build, status, reason] of refusals) {
   });
 }
 
-Deno.test("authentication and authorisation of uploads: 401 anonymous or wrong, 403 read token or other owner", async () => {
+Deno.test("authentication and authorisation of uploads: 401 anonymous or wrong, 403 read token or other owner, 404 unknown owner for admins", async () => {
   const server = await startTestServer();
   try {
     const alice = await server.user("alice");
     const reader = await server.user("rita", { scope: "read" });
+    const admin = await server.user("root", { admin: true });
     const zip = await moduleZip("example.com/m", "v1.0.0", { "go.mod": "module example.com/m\n" });
     const cases: [string | undefined, string, number, string][] = [
       [undefined, "alice", 401, "authentication required"],
@@ -170,11 +172,15 @@ Deno.test("authentication and authorisation of uploads: 401 anonymous or wrong, 
       ["Bearer nonsense", "alice", 401, "invalid credentials"],
       [reader, "rita", 403, "read scope"],
       [alice, "rita", 403, 'may not publish to owner "rita"'],
+      // An unknown owner: admins learn it does not exist; others are only refused.
+      [admin, "ghost", 404, 'owner "ghost" not found'],
+      [alice, "ghost", 403, 'user "alice" may not publish to owner "ghost"'],
     ];
     for (const [auth, owner, status, reason] of cases) {
       const res = await server.upload(owner, zip, auth);
       const text = await res.text();
       assertEquals(res.status, status, `${auth} → ${owner}: ${text}`);
+      assertEquals(res.headers.get("content-type"), "text/plain; charset=utf-8");
       assertIncludes(text, reason);
       if (status === 401) {
         assertEquals(res.headers.get("www-authenticate"), 'Basic realm="modyard"');
@@ -212,14 +218,24 @@ Deno.test("an upload over the size limit → 413, by Content-Length before readi
   }
 });
 
-Deno.test("the stored zip is byte-for-byte the upload; 409 names the stored h1", async () => {
+Deno.test("the 201 reply's sha256, h1, gomod_h1 and gosum equal values computed independently from the upload; the stored zip is byte-for-byte the upload; 409 names the stored h1", async () => {
   const server = await startTestServer();
   try {
     const auth = await server.user("alice");
+    const goMod = "module example.com/m\n\ngo 1.19\n";
+    const big = randomBytes(300_000);
     const zip = await moduleZip("example.com/m", "v1.0.0", {
-      "go.mod": "module example.com/m\n",
-      "big.bin": randomBytes(300_000),
+      "go.mod": goMod,
+      "big.bin": big,
+      "sub/a.go": "package sub\n",
     });
+    const prefix = "example.com/m@v1.0.0/";
+    const h1 = await hash1Of([
+      { name: `${prefix}go.mod`, data: goMod },
+      { name: `${prefix}big.bin`, data: big },
+      { name: `${prefix}sub/a.go`, data: "package sub\n" },
+    ]);
+    const gomodH1 = await goModHash1Of(goMod);
     const res = await server.upload("alice", zip, auth);
     const created = await res.json();
     assertEquals(res.status, 201);
@@ -232,10 +248,15 @@ Deno.test("the stored zip is byte-for-byte the upload; 409 names the stored h1",
       "size",
       "version",
     ]);
+    assertEquals(created.module, "example.com/m");
+    assertEquals(created.version, "v1.0.0");
     assertEquals(created.size, zip.length);
+    assertEquals(created.sha256, await sha256Hex(zip));
+    assertEquals(created.h1, h1);
+    assertEquals(created.gomod_h1, gomodH1);
     assertEquals(
       created.gosum,
-      `example.com/m v1.0.0 ${created.h1}\nexample.com/m v1.0.0/go.mod ${created.gomod_h1}\n`,
+      `example.com/m v1.0.0 ${h1}\nexample.com/m v1.0.0/go.mod ${gomodH1}\n`,
     );
     const download = new Uint8Array(
       await (await fetch(`${server.proxy("alice")}/example.com/m/@v/v1.0.0.zip`)).arrayBuffer(),
@@ -246,7 +267,7 @@ Deno.test("the stored zip is byte-for-byte the upload; 409 names the stored h1",
     });
     const conflict = await server.upload("alice", other, auth);
     assertEquals(conflict.status, 409);
-    assertIncludes(await conflict.text(), created.h1);
+    assertIncludes(await conflict.text(), h1);
   } finally {
     await server.close();
   }
