@@ -80,11 +80,19 @@ Deno.test("X-Forwarded-For is believed only from trusted proxies (audit shows th
       });
       assertEquals(res.status, 201);
       await res.body?.cancel();
+      const publishes: string[][] = [];
       for await (
-        const e of server.kv.list<{ action: string; client: string }>({ prefix: ["audit"] })
+        const e of server.kv.list<
+          { action: string; actor: string; target: string; client: string }
+        >(
+          { prefix: ["audit"] },
+        )
       ) {
-        if (e.value.action === "publish") assertEquals(e.value.client, want);
+        const { action, actor, target, client } = e.value;
+        if (action === "publish") publishes.push([actor, target, client]);
       }
+      // Exactly one publish entry, by alice, from the client address: none at all fails too.
+      assertEquals(publishes, [["alice", "alice/example.com/xff@v1.0.0", want]], `${trusted}`);
     } finally {
       await server.close();
     }
