@@ -1,5 +1,5 @@
 // HTTPS with --tls-cert/--tls-key, trusted by Deno's fetch and by the go command.
-import { assertEquals } from "./helpers/assert.ts";
+import { assertEquals, assertMatch } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { basic, runCli, spawnServer } from "./helpers/server.ts";
 import { makeCertificates } from "./helpers/tls.ts";
@@ -41,13 +41,30 @@ Deno.test({
       });
       assertEquals(dl.code, 0, dl.stderr);
       assertEquals(JSON.parse(dl.stdout).Sum, created.h1);
-      // Without the CA the go command refuses the certificate.
+      // Without the CA the go command refuses the certificate, and says why.
       const untrusted = await go.run(
         ["mod", "download", "-json", "example.com/tls@v1.0.0"],
         go.dir,
         { SSL_CERT_FILE: "/dev/null", GOFLAGS: "-modcacherw", GOMODCACHE: `${go.dir}/other-cache` },
       );
-      assertEquals(untrusted.code !== 0, true);
+      assertEquals(untrusted.code, 1, untrusted.stderr);
+      assertEquals(
+        JSON.parse(untrusted.stdout).Error,
+        `example.com/tls@v1.0.0: Get "${url}` +
+          `/api/packages/alice/go/example.com/tls/@v/v1.0.0.info": ` +
+          "x509: certificate signed by unknown authority",
+      );
+      // Nor does a client without the CA get an answer (and over plain HTTP there is none).
+      const refusal = await fetch(`${url}/healthz`).then(
+        async (res) => `answered ${res.status} ${await res.text()}`,
+        (err) => `${err.name}: ${err.message}: ${err.cause}`,
+      );
+      assertMatch(refusal, /^TypeError: fetch failed: .*invalid peer certificate: UnknownIssuer$/);
+      const plain = await fetch(url.replace("https:", "http:") + "/healthz").then(
+        async (res) => `answered ${res.status} ${await res.text()}`,
+        (err) => `${err.name}: ${err.message}: ${err.cause}`,
+      );
+      assertMatch(plain, /^TypeError: fetch failed: .*client error/);
     } finally {
       client.close();
       await server.stop();
