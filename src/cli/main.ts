@@ -325,8 +325,17 @@ function parseDuration(text: string): number {
     );
   }
   const unit = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }[m[2] as "d" | "h" | "m" | "s"];
-  return Number(m[1]) * unit;
+  const ms = Number(m[1]) * unit;
+  // Past ten years (the HTTP API's limit too) the date soon stops being representable.
+  if (ms > MAX_EXPIRY_MS) {
+    throw new UsageError(
+      `--expires must be at most 3650d, not ${JSON.stringify(text.slice(0, 40))}`,
+    );
+  }
+  return ms;
 }
+
+const MAX_EXPIRY_MS = 3650 * 86_400_000;
 
 async function readPasswordFromStdin(): Promise<string> {
   const text = await new Response(Deno.stdin.readable).text();
