@@ -16,6 +16,7 @@ import {
   listUsers,
   ownerUsage,
   removeMember,
+  requireUser,
   restoreOwner,
   revokeToken,
   setMember,
@@ -200,6 +201,7 @@ async function runAdmin(
       return 0;
     }
     case "owner usage": {
+      await requireUser(kv, arg(0, "owner")); // a typo must not read as an empty owner
       const usage = await ownerUsage(kv, arg(0, "owner"));
       console.log(
         `bytes\t${usage.bytes}\nversions\t${usage.versions}\nmodules\t${usage.modules}\nquota\t${
