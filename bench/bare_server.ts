@@ -1,0 +1,88 @@
+/**
+ * The bare Deno servers modyard is compared with: the least a Deno program must do to answer
+ * the same requests. Run as its own process:
+ *
+ * ```
+ * deno run -A bench/bare_server.ts MODE PORT [NAME=FILE ...]
+ * ```
+ *
+ * MODE is one of:
+ * - `hello`: `hello\n` for every path (the classic hello-world);
+ * - `json`: a small JSON body, the size of an `.info` answer;
+ * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
+ * - `file`: each `/NAME` answers `Deno.open(FILE).readable`;
+ * - `stream`: each `/NAME` answers a `ReadableStream` of 1 MiB `subarray`s of FILE's bytes,
+ *   read once at start.
+ *
+ * `/healthz` answers `ok` in every mode.
+ *
+ * @module
+ */
+
+/** The modes of the bare server. */
+export const BARE_MODES = ["hello", "json", "bytes", "file", "stream"] as const;
+
+/** One mode of the bare server. */
+export type BareMode = typeof BARE_MODES[number];
+
+/** The JSON body of the `json` mode (an `.info` answer's size and shape). */
+export const BARE_JSON = '{"Version":"v1.0.0","Time":"2026-01-01T00:00:00Z"}';
+
+const STREAM_PIECE = 1024 * 1024;
+
+/** Builds the request handler of a mode over the named files. */
+export async function bareHandler(
+  mode: BareMode,
+  files: Record<string, string>,
+): Promise<(req: Request) => Response | Promise<Response>> {
+  const cached = new Map<string, Uint8Array<ArrayBuffer>>();
+  if (mode === "bytes" || mode === "stream") {
+    for (const [name, path] of Object.entries(files)) {
+      cached.set(`/${name}`, await Deno.readFile(path));
+    }
+  }
+  const paths = new Map(Object.entries(files).map(([name, path]) => [`/${name}`, path]));
+  const zipHeaders = (size: number) => ({
+    "content-type": "application/zip",
+    "content-length": String(size),
+  });
+  return async (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") return new Response("ok");
+    if (mode === "hello") return new Response("hello\n");
+    if (mode === "json") {
+      return new Response(BARE_JSON, { headers: { "content-type": "application/json" } });
+    }
+    if (mode === "file") {
+      const file = paths.get(path);
+      if (!file) return new Response("not found", { status: 404 });
+      const f = await Deno.open(file);
+      const { size } = await f.stat();
+      return new Response(f.readable, { headers: zipHeaders(size) });
+    }
+    const bytes = cached.get(path);
+    if (!bytes) return new Response("not found", { status: 404 });
+    if (mode === "bytes") return new Response(bytes, { headers: zipHeaders(bytes.byteLength) });
+    let offset = 0;
+    // A default (not a byte) stream: a byte stream would transfer, and so detach, the cache.
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(bytes.subarray(offset, offset + STREAM_PIECE));
+        offset += STREAM_PIECE;
+        if (offset >= bytes.byteLength) controller.close();
+      },
+    });
+    return new Response(body, { headers: zipHeaders(bytes.byteLength) });
+  };
+}
+
+if (import.meta.main) {
+  const [mode, port, ...named] = Deno.args;
+  if (!(BARE_MODES as readonly string[]).includes(mode) || !port) {
+    console.error("usage: bare_server.ts hello|json|bytes|file|stream PORT [NAME=FILE ...]");
+    Deno.exit(2);
+  }
+  const files = Object.fromEntries(named.map((x) => x.split("=", 2) as [string, string]));
+  const handler = await bareHandler(mode as BareMode, files);
+  Deno.serve({ port: Number(port), hostname: "127.0.0.1", onListen() {} }, handler);
+}
