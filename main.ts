@@ -9,8 +9,12 @@
  */
 
 import { runCli } from "./src/cli/main.ts";
+import { shutdownsSettled } from "./src/server.ts";
 
 if (import.meta.main) {
   const code = await runCli(Deno.args);
+  // `serve` returns once SIGINT/SIGTERM stopped the listener; the rest of the graceful
+  // shutdown (download counts written, store closed) must finish before any exit.
+  await shutdownsSettled();
   if (code !== 0 || Deno.args[0] !== "serve") Deno.exit(code);
 }

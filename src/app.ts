@@ -33,6 +33,7 @@ import {
 import { constantTimeEqual, TOKEN_PREFIX } from "./registry/secrets.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
+import { DEFAULT_ZIP_CACHE_SIZE } from "./registry/zip_cache.ts";
 import { clientAddress, FailureThrottle } from "./registry/throttle.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 
@@ -56,6 +57,8 @@ export interface AppOptions {
   bootstrapToken?: string;
   /** Public base URL for links (`--base-url`); `""` to use each request's origin. */
   baseUrl?: string;
+  /** Bytes of hot zips kept in memory (default 256 MiB; 0: none). */
+  zipCacheSize?: number;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -72,6 +75,7 @@ export function appOptionsFrom(config: Config): AppOptions {
     trustedProxies: config.trustedProxy.split(",").map((a) => a.trim()).filter((a) => a),
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
     baseUrl: config.baseUrl,
+    zipCacheSize: config.zipCacheSize,
   };
 }
 
@@ -81,8 +85,11 @@ export interface App {
   fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
   /** The store the app serves from. */
   kv: Deno.Kv;
-  /** Stops background work (cache polling, sweeping). Does not close the store. */
-  close(): void;
+  /**
+   * Stops background work (cache polling, sweeping) and writes the batched download counts;
+   * await it before closing the store. Does not close the store.
+   */
+  close(): Promise<void>;
 }
 
 interface CachedReply {
@@ -185,7 +192,9 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const services: Services = {
     kv,
     auth: new Authenticator(kv, cache),
-    modules: new ModuleReader(kv, cache),
+    modules: new ModuleReader(kv, cache, {
+      zipCacheSize: options.zipCacheSize ?? DEFAULT_ZIP_CACHE_SIZE,
+    }),
     limits: {
       maxZipSize: options.maxZipSize,
       stallMs: options.uploadStallSeconds * 1000,
@@ -316,9 +325,15 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         return errorResponse(new HttpError(500, "internal error"));
       }
     },
-    close() {
+    async close() {
       cache.close();
       if (sweeper !== undefined) clearInterval(sweeper);
+      try {
+        await services.modules.close();
+      } catch (err) {
+        // Also when close() was not awaited and the store closed under the flush.
+        console.error(`download counts could not be written: ${(err as Error).message}`);
+      }
     },
   };
 }

@@ -39,6 +39,8 @@ export interface Config {
   deleteGraceSeconds: number;
   /** Comma-separated peer addresses allowed to set `X-Forwarded-For`. */
   trustedProxy: string;
+  /** Bytes of hot module zips kept in memory per process; 0 disables the cache. */
+  zipCacheSize: number;
 }
 
 /** Thrown for a bad flag or variable; the message says which and why. */
@@ -155,6 +157,16 @@ export const SETTINGS: readonly Setting[] = [
     kind: "string",
     fallback: "",
     help: "comma-separated proxy addresses whose X-Forwarded-For is believed",
+  },
+  {
+    flag: "zip-cache-size",
+    env: "MODYARD_ZIP_CACHE_SIZE",
+    key: "zipCacheSize",
+    kind: "int",
+    fallback: "268435456",
+    help:
+      "bytes of hot module zips kept in memory (0: no cache); zips over a quarter of it are not cached",
+    range: [0, Number.MAX_SAFE_INTEGER],
   },
 ];
 

@@ -14,8 +14,22 @@ export interface RunningServer {
   app: App;
   /** The Deno HTTP server. */
   server: Deno.HttpServer<Deno.NetAddr>;
-  /** Stops listening, background work, and closes the store. */
+  /**
+   * Stops accepting connections, lets requests in flight finish, stops background work,
+   * writes the batched download counts and closes the store. Idempotent.
+   */
   shutdown(): Promise<void>;
+}
+
+/** Shutdowns started in this process (a `Deno.exit` must wait for them). */
+const shutdowns = new Set<Promise<void>>();
+
+/**
+ * Settles when every shutdown started so far has finished (counts written, store closed):
+ * `main.ts` awaits it before exiting.
+ */
+export async function shutdownsSettled(): Promise<void> {
+  await Promise.all(shutdowns);
 }
 
 /** Opens the store and starts listening as configured. */
@@ -41,20 +55,51 @@ export async function startServer(config: Config): Promise<RunningServer> {
       },
     }, app.fetch);
   } catch (err) {
-    app.close();
+    await app.close();
     kv.close();
     throw new ConfigError(
       `Cannot listen on ${config.hostname}:${config.port}: ${(err as Error).message}`,
     );
   }
-  return {
+  let stopping: Promise<void> | undefined;
+  const running: RunningServer = {
     app,
     server,
-    async shutdown() {
-      await server.shutdown();
-      app.close();
-      kv.close();
+    shutdown() {
+      stopping ??= (async () => {
+        removeSignalListeners();
+        await server.shutdown();
+        try {
+          await app.close();
+        } finally {
+          kv.close();
+        }
+      })();
+      shutdowns.add(stopping.catch(() => {}));
+      return stopping;
     },
+  };
+  const removeSignalListeners = shutdownOnSignals(running);
+  return running;
+}
+
+/**
+ * SIGINT and SIGTERM shut the server down gracefully; a second signal while that runs gets
+ * the default behaviour (the process ends at once). Returns a function removing the
+ * listeners.
+ */
+function shutdownOnSignals(running: RunningServer): () => void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const onSignal = () => {
+    console.log("modyard: shutting down (requests in flight finish; counts are written)");
+    running.shutdown().catch((err) => {
+      console.error("modyard: shutdown failed:", err);
+      Deno.exit(1);
+    });
+  };
+  for (const s of signals) Deno.addSignalListener(s, onSignal);
+  return () => {
+    for (const s of signals) Deno.removeSignalListener(s, onSignal);
   };
 }
 

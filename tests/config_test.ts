@@ -22,6 +22,7 @@ const DEFAULTS: Partial<Config> = {
   quota: 0,
   deleteGraceSeconds: 600,
   trustedProxy: "",
+  zipCacheSize: 268435456,
 };
 
 /** The settings of `DEFAULTS` from a configuration. */
@@ -59,6 +60,7 @@ const PRECEDENCE: [keyof Config, string, string, string, string][] = [
   ["quota", "quota", "MODYARD_QUOTA", "5000", "6000"],
   ["deleteGraceSeconds", "delete-grace", "MODYARD_DELETE_GRACE", "0", "60"],
   ["trustedProxy", "trusted-proxy", "MODYARD_TRUSTED_PROXY", "10.0.0.1", "10.0.0.2,10.0.0.3"],
+  ["zipCacheSize", "zip-cache-size", "MODYARD_ZIP_CACHE_SIZE", "0", "1048576"],
 ];
 
 for (const [key, flag, env, fromEnv, fromFlag] of PRECEDENCE) {

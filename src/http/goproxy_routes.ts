@@ -100,7 +100,10 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
       return reply(ctx, await modules.goMod(record), TEXT, policy);
     case "zip": {
       const counted = ctx.request.method === "GET" && !notModified(ctx.request, policy);
-      if (counted) await modules.countDownload(owner.name, record);
+      if (counted) {
+        const full = modules.countDownload(owner.name, record);
+        if (full) await full;
+      }
       const body = counted ? modules.zip(record) : null;
       return respond(ctx.request, body, "application/zip", policy, [
         ["content-length", String(record.size)],

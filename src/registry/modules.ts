@@ -1,17 +1,20 @@
 /**
  * Reading published versions: the list of a module, one version, its go.mod and zip.
- * Metadata goes through the state cache; zips stream from their chunks.
+ * Metadata goes through the state cache; zips stream from the hot-zip cache or from their
+ * chunks; download counts are batched in memory.
  *
  * @module
  */
 
 import { compareVersions, isPseudoVersion, latestVersion } from "../gomod/version.ts";
-import { blobStream, readBlob } from "../store/blob_store.ts";
+import { blobStream, readBlob, readBlobInto } from "../store/blob_store.ts";
 import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { retractedVersions } from "../gomod/retract.ts";
 import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import type { StateCache } from "./state_cache.ts";
+import { DownloadCounts } from "./download_counts.ts";
+import { ZipCache } from "./zip_cache.ts";
 
 /** go.mod texts up to this size are kept in the per-process cache. */
 const CACHED_GO_MOD_LIMIT = 16 * 1024;
@@ -20,8 +23,23 @@ const VERSION_RECORD_BYTES = 768;
 
 /** Read access to the versions of modules. */
 export class ModuleReader {
-  /** Creates a reader over `kv`, caching through `cache`. */
-  constructor(private readonly kv: Deno.Kv, private readonly cache: StateCache) {}
+  /** Batched download counts (flushed by {@link close}). */
+  readonly counts: DownloadCounts;
+  /** Hot zips by blob id. */
+  readonly zips: ZipCache;
+
+  /**
+   * Creates a reader over `kv`, caching metadata through `cache` and up to `zipCacheSize`
+   * bytes of zips (0: none).
+   */
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly cache: StateCache,
+    options: { zipCacheSize?: number } = {},
+  ) {
+    this.counts = new DownloadCounts(kv);
+    this.zips = new ZipCache(options.zipCacheSize ?? 0);
+  }
 
   /** All versions of a module of an owner, in semver order (empty when none). */
   versions(owner: string, module: string): Promise<VersionRecord[]> {
@@ -75,21 +93,26 @@ export class ModuleReader {
     }, (m) => [...m].reduce((n, [v, why]) => n + 2 * (v.length + why.length) + 64, 64));
   }
 
-  /** Zip downloads of each version of a module. */
-  async downloads(owner: string, module: string): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    if (!fitsKeyLimits(module)) return out;
-    for await (
-      const e of this.kv.list<Deno.KvU64>({ prefix: keys.moduleDownloads(owner, module) })
-    ) {
-      out.set(e.key[3] as string, Number(e.value.value));
-    }
-    return out;
+  /** Zip downloads of each version of a module, including this process's unflushed ones. */
+  downloads(owner: string, module: string): Promise<Map<string, number>> {
+    if (!fitsKeyLimits(module)) return Promise.resolve(new Map());
+    return this.counts.withPending(owner, module, async () => {
+      const out = new Map<string, number>();
+      for await (
+        const e of this.kv.list<Deno.KvU64>({ prefix: keys.moduleDownloads(owner, module) })
+      ) {
+        out.set(e.key[3] as string, Number(e.value.value));
+      }
+      return out;
+    });
   }
 
-  /** Counts one download of a version (a KV sum: no read-modify-write race). */
-  async countDownload(owner: string, record: VersionRecord): Promise<void> {
-    await this.kv.atomic().sum(keys.downloads(owner, record.module, record.version), 1n).commit();
+  /**
+   * Counts one download of a version, in memory (flushed to the store in batches). Returns a
+   * promise only when the batch is full and the caller must wait for its flush.
+   */
+  countDownload(owner: string, record: VersionRecord): Promise<void> | undefined {
+    return this.counts.add(owner, record.module, record.version);
   }
 
   /** The go.mod of a version: stored verbatim, or `module <path>\n` when the zip had none. */
@@ -102,8 +125,18 @@ export class ModuleReader {
     return this.cache.get("gomod", record.blobId, read, (mod) => mod.byteLength);
   }
 
-  /** The zip of a version as a stream of its stored chunks. */
+  /** The zip of a version: from the hot-zip cache (filling it), else from its stored chunks. */
   zip(record: VersionRecord): ReadableStream<Uint8Array> {
-    return blobStream(this.kv, record.blobId, "zip", record.chunks);
+    const { blobId, chunks, size } = record;
+    return this.zips.stream(
+      blobId,
+      size,
+      (target, progress) => readBlobInto(this.kv, blobId, "zip", chunks, target, progress),
+    ) ?? blobStream(this.kv, blobId, "zip", chunks);
+  }
+
+  /** Writes the unflushed download counts to the store (on shutdown). */
+  close(): Promise<void> {
+    return this.counts.close();
   }
 }

@@ -208,9 +208,47 @@ export async function readChunks(
   return out;
 }
 
+/** Batches of chunks a download keeps in flight (each one `getMany` of up to 10 chunks). */
+const READ_AHEAD_BATCHES = 3;
+
 /**
- * A stream of a blob part's bytes, read chunk batch by chunk batch: never the whole blob
- * in memory.
+ * Reads a blob part's chunks in order, up to 10 per `getMany`, keeping up to `ahead` reads
+ * in flight: at most `ahead` × 640,000 bytes buffered, and the store busy while the previous
+ * batch is being sent. `next()` resolves `null` after the last batch.
+ */
+export function readAhead(
+  kv: Deno.Kv,
+  blobId: string,
+  part: BlobPart,
+  chunks: number,
+  ahead = READ_AHEAD_BATCHES,
+): { next(): Promise<Uint8Array[] | null> } {
+  let from = 0;
+  const inflight: Promise<Uint8Array[]>[] = [];
+  const refill = () => {
+    while (inflight.length < ahead && from < chunks) {
+      const to = Math.min(chunks, from + 10);
+      const read = readChunks(kv, blobId, part, from, to);
+      read.catch(() => {}); // awaited in order below; never an unhandled rejection
+      inflight.push(read);
+      from = to;
+    }
+  };
+  return {
+    async next() {
+      refill();
+      const read = inflight.shift();
+      if (!read) return null;
+      const batch = await read;
+      refill();
+      return batch;
+    },
+  };
+}
+
+/**
+ * A stream of a blob part's bytes, read batch by batch with a bounded read-ahead: never the
+ * whole blob in memory.
  */
 export function blobStream(
   kv: Deno.Kv,
@@ -218,19 +256,46 @@ export function blobStream(
   part: BlobPart,
   chunks: number,
 ): ReadableStream<Uint8Array> {
-  let next = 0;
+  const reader = readAhead(kv, blobId, part, chunks);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      if (next >= chunks) {
+      const batch = await reader.next();
+      if (batch === null) {
         controller.close();
         return;
       }
-      const to = Math.min(chunks, next + 4);
-      const batch = await readChunks(kv, blobId, part, next, to);
-      next = to;
       for (const c of batch) controller.enqueue(c);
     },
   }, { highWaterMark: 0 });
+}
+
+/**
+ * Reads a blob part into `target` (exactly its size) in order, calling `progress` with the
+ * number of leading bytes filled after each batch. Throws when the chunks do not add up.
+ */
+export async function readBlobInto(
+  kv: Deno.Kv,
+  blobId: string,
+  part: BlobPart,
+  chunks: number,
+  target: Uint8Array,
+  progress: (filled: number) => void = () => {},
+): Promise<void> {
+  const reader = readAhead(kv, blobId, part, chunks);
+  let offset = 0;
+  for (let batch = await reader.next(); batch !== null; batch = await reader.next()) {
+    for (const c of batch) {
+      if (offset + c.length > target.length) {
+        throw new Error(`Blob ${blobId} is larger than its recorded ${target.length} bytes`);
+      }
+      target.set(c, offset);
+      offset += c.length;
+    }
+    progress(offset);
+  }
+  if (offset !== target.length) {
+    throw new Error(`Blob ${blobId} has ${offset} bytes, not its recorded ${target.length}`);
+  }
 }
 
 /** Reads a whole blob part into memory (for small parts such as a go.mod). */
@@ -242,11 +307,7 @@ export async function readBlob(
   size: number,
 ): Promise<Uint8Array> {
   const out = new Uint8Array(size);
-  let offset = 0;
-  for (const c of await readChunks(kv, blobId, part, 0, chunks)) {
-    out.set(c, offset);
-    offset += c.length;
-  }
+  await readBlobInto(kv, blobId, part, chunks, out);
   return out;
 }
 
