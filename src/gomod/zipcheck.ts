@@ -11,6 +11,19 @@ import { goQuote } from "./quote.ts";
 
 /** Largest module zip and largest total uncompressed size (x/mod MaxZipFile). */
 export const MAX_ZIP_SIZE = 500 * 1024 * 1024;
+/**
+ * Most entries a module zip may have (modyard's own limit; x/mod has none). The largest
+ * module trees Debian ships have 17,875 files (github.com/aws/aws-sdk-go-v2, all its
+ * nested modules together) and 15,970 (github.com/Azure/azure-sdk-for-go); the limit
+ * leaves more than 5× that. It is checked against the end record before any entry is read.
+ */
+export const MAX_ZIP_ENTRIES = 100_000;
+/**
+ * Largest central directory of a module zip, in bytes (modyard's own limit). Those trees
+ * need about 2.8 MB (177 bytes an entry); 32 MiB is 335 bytes for each of
+ * {@link MAX_ZIP_ENTRIES} entries. The directory is read into memory whole, so it is bounded.
+ */
+export const MAX_CENTRAL_DIRECTORY_SIZE = 32 * 1024 * 1024;
 /** Largest root go.mod (x/mod MaxGoMod). */
 export const MAX_GO_MOD_SIZE = 16 * 1024 * 1024;
 /** Largest root LICENSE (x/mod MaxLICENSE). */
@@ -134,76 +147,100 @@ export interface CheckedZip {
  * ```
  */
 export function checkZipEntries(m: ModuleId, entries: readonly ZipEntryInfo[]): CheckedZip {
-  const prefix = `${m.path}@${m.version}/`;
-  const problems: string[] = [];
-  const collisions = new CollisionChecker();
-  let hasGoMod = false;
-  let totalSize = 0;
-  let sizeProblem = "";
+  const checker = new ZipEntryChecker(m);
+  for (const entry of entries) checker.add(entry);
+  return checker.finish();
+}
 
-  for (const entry of entries) {
+/** Problems listed in one refusal; the rest are counted (a reply stays readable). */
+const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * {@link checkZipEntries} one entry at a time, for callers that give other work a turn
+ * between entries of a large archive.
+ *
+ * @example
+ * ```ts
+ * const checker = new ZipEntryChecker({ path: "example.com/m", version: "v1.0.0" });
+ * checker.add({ name: "example.com/m@v1.0.0/go.mod", size: 22 });
+ * checker.finish(); // { hasGoMod: true, totalSize: 22 }
+ * ```
+ */
+export class ZipEntryChecker {
+  #prefix: string;
+  #problems: string[] = [];
+  #unlisted = 0;
+  #collisions = new CollisionChecker();
+  #hasGoMod = false;
+  #totalSize = 0;
+  #sizeProblem = "";
+
+  /** Starts the checks of an archive for module `m`. */
+  constructor(readonly m: ModuleId) {
+    this.#prefix = `${m.path}@${m.version}/`;
+  }
+
+  /** Checks the next entry; problems are collected until {@link finish}. */
+  add(entry: ZipEntryInfo): void {
+    const problem = this.#check(entry);
+    if (problem === null) return;
+    if (this.#problems.length < MAX_LISTED_PROBLEMS) this.#problems.push(problem);
+    else this.#unlisted++;
+  }
+
+  /** Throws {@link ZipRuleError} listing the problems found, if any; else the summary. */
+  finish(): CheckedZip {
+    const problems = [...this.#problems];
+    if (this.#unlisted > 0) {
+      problems.push(`(and ${this.#unlisted} more entries that break these rules)`);
+    }
+    if (this.#sizeProblem) problems.push(this.#sizeProblem);
+    if (problems.length > 0) throw new ZipRuleError(problems.join("\n"));
+    const versionErr = checkModuleVersion(this.m.path, this.m.version, this.#hasGoMod);
+    if (versionErr) throw new ZipRuleError(versionErr);
+    return { hasGoMod: this.#hasGoMod, totalSize: this.#totalSize };
+  }
+
+  #check(entry: ZipEntryInfo): string | null {
     const full = entry.name;
-    if (full === null) {
-      problems.push("zip entry name is not valid UTF-8");
-      continue;
+    if (full === null) return "zip entry name is not valid UTF-8";
+    const fail = (why: string) => `${printable(full)}: ${why}`;
+    if (!full.startsWith(this.#prefix)) {
+      return fail(`path does not have prefix ${goQuote(this.#prefix)}`);
     }
-    const fail = (why: string) => problems.push(`${printable(full)}: ${why}`);
-    if (!full.startsWith(prefix)) {
-      fail(`path does not have prefix ${goQuote(prefix)}`);
-      continue;
-    }
-    const name = full.slice(prefix.length);
+    const name = full.slice(this.#prefix.length);
     if (name === "" || name.endsWith("/")) {
-      fail(
+      return fail(
         "directory entries are not allowed: the go command hashes them but not the extracted tree, " +
           "so `go mod verify` would fail; rebuild the zip with `zip -D` or `modyard publish`",
       );
-      continue;
     }
-    if (cleanPath(name) !== name) {
-      fail("file path is not clean");
-      continue;
-    }
+    if (cleanPath(name) !== name) return fail("file path is not clean");
     const pathErr = checkFilePath(name);
-    if (pathErr) {
-      fail(pathErr);
-      continue;
-    }
-    const collisionErr = collisions.check(name, false);
-    if (collisionErr) {
-      fail(collisionErr);
-      continue;
-    }
+    if (pathErr) return fail(pathErr);
+    const collisionErr = this.#collisions.check(name, false);
+    if (collisionErr) return fail(collisionErr);
     const base = name.slice(name.lastIndexOf("/") + 1);
     if (base.toLowerCase() === "go.mod") {
-      if (base !== name) {
-        fail("go.mod file not in module root directory");
-        continue;
-      }
-      if (name !== "go.mod") {
-        fail("go.mod files must have lowercase names");
-        continue;
-      }
-      hasGoMod = true;
+      if (base !== name) return fail("go.mod file not in module root directory");
+      if (name !== "go.mod") return fail("go.mod files must have lowercase names");
+      this.#hasGoMod = true;
     }
     const size = entry.size;
-    if (size >= 0 && MAX_ZIP_SIZE - totalSize >= size) {
-      totalSize += size;
-    } else if (!sizeProblem) {
-      sizeProblem =
+    if (size >= 0 && MAX_ZIP_SIZE - this.#totalSize >= size) {
+      this.#totalSize += size;
+    } else if (!this.#sizeProblem) {
+      this.#sizeProblem =
         `total uncompressed size of module contents too large (max size is ${MAX_ZIP_SIZE} bytes)`;
     }
     if (name === "go.mod" && size > MAX_GO_MOD_SIZE) {
-      fail(`go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`);
-    } else if (name === "LICENSE" && size > MAX_LICENSE_SIZE) {
-      fail(`LICENSE file too large (max size is ${MAX_LICENSE_SIZE} bytes)`);
+      return fail(`go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`);
     }
+    if (name === "LICENSE" && size > MAX_LICENSE_SIZE) {
+      return fail(`LICENSE file too large (max size is ${MAX_LICENSE_SIZE} bytes)`);
+    }
+    return null;
   }
-  if (sizeProblem) problems.push(sizeProblem);
-  if (problems.length > 0) throw new ZipRuleError(problems.join("\n"));
-  const versionErr = checkModuleVersion(m.path, m.version, hasGoMod);
-  if (versionErr) throw new ZipRuleError(versionErr);
-  return { hasGoMod, totalSize };
 }
 
 /**
@@ -264,6 +301,9 @@ export function cleanPath(p: string): string {
  * ```
  */
 export function foldCase(s: string): string {
+  // ASCII (nearly every name) folds by lowercasing alone; the loop is for the rest.
+  // deno-lint-ignore no-control-regex
+  if (/^[\x00-\x7f]*$/.test(s)) return s.toLowerCase();
   let out = "";
   for (const c of s) {
     const upper = c.toUpperCase();

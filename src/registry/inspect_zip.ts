@@ -7,18 +7,21 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { configure, type Entry, type FileEntry, type Reader, ZipReader } from "@zip.js/zip.js";
 import { goModHash1, hash1, type HashedFile } from "../gomod/dirhash.ts";
 import { parseModFile, type Retraction } from "../gomod/modfile.ts";
 import { goQuote } from "../gomod/quote.ts";
 import {
-  checkZipEntries,
   identifyModule,
+  MAX_CENTRAL_DIRECTORY_SIZE,
   MAX_GO_MOD_SIZE,
+  MAX_ZIP_ENTRIES,
   type ModuleId,
+  ZipEntryChecker,
+  type ZipEntryInfo,
   ZipRuleError,
 } from "../gomod/zipcheck.ts";
+import { type EntryDigest, EntryDigester } from "./entry_digest.ts";
 
 configure({ useWebWorkers: false });
 
@@ -51,6 +54,9 @@ function decodeName(raw: Uint8Array): string | null {
 /**
  * Validates a module zip and computes its hashes. Throws {@link ZipRuleError} (naming the
  * rule and the entry) for every archive modyard refuses; other errors are I/O failures.
+ * The entry count is read from the end records before any entry is, and refused above
+ * {@link MAX_ZIP_ENTRIES}. Long validations pause every few milliseconds, so a large archive
+ * never holds up other requests.
  */
 export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInspection> {
   await checkEndRecord(source);
@@ -63,33 +69,41 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
     // Names are judged by the Go rules on the raw bytes, below, not by zip.js.
     filenameValidation: "tolerant",
     // zip.js's strict mode would refuse duplicate names before the Go rules can name them;
-    // a unique alias per entry leaves that verdict (and its message) to checkZipEntries.
+    // a unique alias per entry leaves that verdict (and its message) to ZipEntryChecker.
     normalizeFilename: (name) => `${serial++}\u0000${name}`,
   });
+  const pacer = new Pacer();
   try {
-    let entries: Entry[];
-    try {
-      entries = await reader.getEntries();
-    } catch (err) {
-      throw new ZipRuleError(`not a valid zip file: ${describeZipError(err).text}`);
-    }
-    const infos = entries.map((e) => ({
-      name: decodeName(e.rawFilename),
-      size: e.uncompressedSize,
-    }));
+    // Two passes over the central directory: zip.js's entry objects take kilobytes each,
+    // so the first pass keeps only names and sizes for the Go rules, and the second reads
+    // the entries one at a time.
+    const infos: ZipEntryInfo[] = [];
+    await forEachEntry(reader, pacer, (entry) => {
+      infos.push({ name: decodeName(entry.rawFilename), size: entry.uncompressedSize });
+    });
     const id = identifyModule(infos);
-    checkZipEntries(id, infos);
+    const checker = new ZipEntryChecker(id);
+    for (const info of infos) {
+      checker.add(info);
+      await pacer.pause();
+    }
+    checker.finish();
     const prefix = `${id.path}@${id.version}/`;
     const hashed: HashedFile[] = [];
     let goMod: Uint8Array | null = null;
-    for (const [i, entry] of entries.entries()) {
+    await forEachEntry(reader, pacer, async (entry, i) => {
       const name = infos[i].name!;
       checkEntryFormat(entry, name);
       const keep = name === prefix + "go.mod";
-      const { sha256, content } = await hashEntry(entry, name, keep);
+      const { sha256, content } = await digestEntry(source, entry, name, keep);
       hashed.push({ name, sha256 });
       if (keep) goMod = content;
-    }
+      forget(entry);
+    });
+    // hash1 sorts by UTF-8 bytes with a comparison in JavaScript; a native string sort first
+    // (the same order unless names mix astral and high-BMP characters) leaves it one pass.
+    hashed.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    await pacer.pause();
     const modText = goMod ?? new TextEncoder().encode(`module ${id.path}\n`);
     const inspection: ZipInspection = {
       id,
@@ -122,15 +136,80 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
   }
 }
 
+/**
+ * Calls `visit` for each central directory entry in order, pausing between entries when
+ * the pacer says so. A central directory zip.js cannot read is refused as not a zip.
+ */
+async function forEachEntry(
+  reader: ZipReader<unknown>,
+  pacer: Pacer,
+  visit: (entry: Entry, index: number) => void | Promise<void>,
+): Promise<void> {
+  const entries = reader.getEntriesGenerator();
+  try {
+    for (let index = 0;; index++) {
+      let next: IteratorResult<Entry, boolean>;
+      try {
+        next = await entries.next();
+      } catch (err) {
+        throw new ZipRuleError(`not a valid zip file: ${describeZipError(err).text}`);
+      }
+      if (next.done) return;
+      await visit(next.value, index);
+      await pacer.pause();
+    }
+  } finally {
+    await entries.return(true);
+  }
+}
+
+/**
+ * Empties a checked entry. zip.js keeps every checked entry in its overlap index (to name
+ * the other entry of an overlap) and each holds kilobytes of parsed fields; emptied, the
+ * index costs a few dozen bytes an entry.
+ */
+function forget(entry: Entry): void {
+  for (const key of Object.keys(entry)) delete (entry as unknown as Record<string, unknown>)[key];
+}
+
+/**
+ * Gives the event loop a turn once a slice of synchronous-looking work (zip.js resolves
+ * most of its promises at once when the data is cached) has run for a few milliseconds.
+ */
+class Pacer {
+  #since = performance.now();
+
+  constructor(readonly sliceMs = 10) {}
+
+  /** Waits for a macrotask turn if the current slice is used up. */
+  async pause(): Promise<void> {
+    if (performance.now() - this.#since < this.sliceMs) return;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    this.#since = performance.now();
+  }
+}
+
 const EOCD_LENGTH = 22;
+const ZIP64_LOCATOR_LENGTH = 20;
+const ZIP64_EOCD_LENGTH = 56;
+
+/** What the end records declare, read before any entry. */
+export interface EndRecord {
+  /** Number of entries (the zip64 count when the classic one is saturated). */
+  entries: number;
+  /** Size of the central directory in bytes. */
+  directorySize: number;
+}
 
 /**
  * Finds the end of central directory record the way Go's archive/zip does (the last
  * signature whose comment fits in the file) and requires it to end the file exactly: a
  * comment length pointing past the end makes Go refuse the archive, one that stops short
- * leaves data after the archive. zip.js tolerates both.
+ * leaves data after the archive. zip.js tolerates both. Then refuses archives that declare
+ * more entries than {@link MAX_ZIP_ENTRIES} or a central directory larger than
+ * {@link MAX_CENTRAL_DIRECTORY_SIZE}, before anything reads them.
  */
-async function checkEndRecord(source: Reader<unknown>): Promise<void> {
+export async function checkEndRecord(source: Reader<unknown>): Promise<EndRecord> {
   await source.init?.();
   const size = source.size;
   const window = Math.min(size, EOCD_LENGTH + 65_535);
@@ -139,13 +218,65 @@ async function checkEndRecord(source: Reader<unknown>): Promise<void> {
     if (tail[i] !== 0x50 || tail[i + 1] !== 0x4b || tail[i + 2] !== 0x05 || tail[i + 3] !== 0x06) {
       continue;
     }
-    const commentLength = tail[i + 20] | (tail[i + 21] << 8);
+    const view = new DataView(tail.buffer, tail.byteOffset + i, EOCD_LENGTH);
+    const commentLength = view.getUint16(20, true);
     const end = i + EOCD_LENGTH + commentLength;
     if (end > tail.length) continue;
-    if (end === tail.length) return;
-    throw new ZipRuleError("not a valid zip file: data after the archive is not allowed");
+    if (end !== tail.length) {
+      throw new ZipRuleError("not a valid zip file: data after the archive is not allowed");
+    }
+    const record = await declaredCounts(source, size - window + i, view);
+    if (record.entries > MAX_ZIP_ENTRIES) {
+      throw new ZipRuleError(
+        `zip file has too many entries (${record.entries}; limit is ${MAX_ZIP_ENTRIES})`,
+      );
+    }
+    const recordOffset = size - window + i;
+    if (record.directorySize > recordOffset) {
+      throw new ZipRuleError(
+        `not a valid zip file: the central directory (${record.directorySize} bytes) does not fit before the end record`,
+      );
+    }
+    if (record.directorySize > MAX_CENTRAL_DIRECTORY_SIZE) {
+      throw new ZipRuleError(
+        `zip central directory is too large (${record.directorySize} bytes; limit is ${MAX_CENTRAL_DIRECTORY_SIZE})`,
+      );
+    }
+    return record;
   }
   throw new ZipRuleError("not a valid zip file: no end of central directory record ends the file");
+}
+
+/**
+ * The entry count and directory size of the end record at `offset`, taken from the zip64
+ * end record when the classic fields are saturated (as every reader does).
+ */
+async function declaredCounts(
+  source: Reader<unknown>,
+  offset: number,
+  eocd: DataView,
+): Promise<EndRecord> {
+  const record = { entries: eocd.getUint16(10, true), directorySize: eocd.getUint32(12, true) };
+  const saturated = record.entries === 0xffff || record.directorySize === 0xffffffff ||
+    eocd.getUint32(16, true) === 0xffffffff;
+  if (!saturated || offset < ZIP64_LOCATOR_LENGTH) return record;
+  const locator = new DataView(
+    (await source.readUint8Array(offset - ZIP64_LOCATOR_LENGTH, ZIP64_LOCATOR_LENGTH)).buffer,
+  );
+  if (locator.byteLength < ZIP64_LOCATOR_LENGTH || locator.getUint32(0, true) !== 0x07064b50) {
+    return record;
+  }
+  const at = Number(locator.getBigUint64(8, true));
+  if (at + ZIP64_EOCD_LENGTH > source.size) return record;
+  const zip64 = new DataView((await source.readUint8Array(at, ZIP64_EOCD_LENGTH)).buffer);
+  if (zip64.byteLength < ZIP64_EOCD_LENGTH || zip64.getUint32(0, true) !== 0x06064b50) {
+    return record;
+  }
+  // Either record may be the one a reader believes: the larger count is the one to bound.
+  return {
+    entries: Math.max(record.entries, Number(zip64.getBigUint64(32, true))),
+    directorySize: Math.max(record.directorySize, Number(zip64.getBigUint64(40, true))),
+  };
 }
 
 /** modyard's stricter per-entry rules on the archive format itself. */
@@ -159,49 +290,55 @@ function checkEntryFormat(entry: Entry, name: string): asserts entry is FileEntr
   }
 }
 
-/** Streams an entry through SHA-256, refusing data beyond its declared size (zip bombs). */
-async function hashEntry(
+/** Bytes of stored entry data read from the source at a time. */
+const READ_PIECE = 1024 * 1024;
+
+/**
+ * Checks an entry's local header against the central directory and its place in the
+ * archive (zip.js: no overlap, within bounds), then reads its stored bytes and digests
+ * them, refusing data beyond its declared size (zip bombs) and bad CRC-32s.
+ */
+async function digestEntry(
+  source: Reader<unknown>,
   entry: FileEntry,
   name: string,
   keep: boolean,
-): Promise<{ sha256: string; content: Uint8Array | null }> {
-  const hash = createHash("sha256");
-  const declared = entry.uncompressedSize;
-  const kept: Uint8Array[] = [];
-  let total = 0;
-  const sink = new WritableStream<Uint8Array>({
-    write(chunk) {
-      total += chunk.byteLength;
-      if (total > declared) {
-        throw new ZipRuleError(
-          `${name}: entry inflates to more than its declared size of ${declared} bytes`,
-        );
-      }
-      hash.update(chunk);
-      if (keep) kept.push(chunk.slice());
-    },
-  });
+): Promise<EntryDigest> {
   try {
-    await entry.getData(sink);
+    await entry.getData!(undefined as never, { checkOverlappingEntryOnly: true });
   } catch (err) {
-    if (err instanceof ZipRuleError) throw err;
     const problem = describeZipError(err);
     throw new ZipRuleError(`${name}: ${problem.rule ? "" : "cannot read entry: "}${problem.text}`);
   }
-  if (total !== declared) {
-    throw new ZipRuleError(`${name}: entry has ${total} bytes but declares ${declared}`);
+  const dataOffset = (entry as unknown as { localDirectory: { dataOffset: number } })
+    .localDirectory.dataOffset;
+  const digester = new EntryDigester({
+    name,
+    method: entry.compressionMethod,
+    size: entry.uncompressedSize,
+    crc32: entry.crc32 ?? 0,
+  }, keep);
+  try {
+    for (let done = 0; done < entry.compressedSize;) {
+      const length = Math.min(READ_PIECE, entry.compressedSize - done);
+      const piece = await source.readUint8Array(dataOffset + done, length);
+      if (piece.byteLength !== length) {
+        throw new ZipRuleError(`${name}: cannot read entry: the archive ends inside it`);
+      }
+      await digester.write(piece);
+      done += length;
+    }
+    const digest = await digester.close();
+    if (keep && digest.size > MAX_GO_MOD_SIZE) {
+      throw new ZipRuleError(
+        `${name}: go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`,
+      );
+    }
+    return digest;
+  } catch (err) {
+    digester.abort();
+    throw err;
   }
-  if (keep && total > MAX_GO_MOD_SIZE) {
-    throw new ZipRuleError(`${name}: go.mod file too large (max size is ${MAX_GO_MOD_SIZE} bytes)`);
-  }
-  if (!keep) return { sha256: hash.digest("hex"), content: null };
-  const content = new Uint8Array(total);
-  let offset = 0;
-  for (const c of kept) {
-    content.set(c, offset);
-    offset += c.length;
-  }
-  return { sha256: hash.digest("hex"), content };
 }
 
 /** zip.js's ambiguity reasons, and other errors, phrased as the rule they break. */
