@@ -68,9 +68,23 @@ async function publish(o: PublishOptions): Promise<number> {
   if (!o.dryRun && !o.out && (!o.url || !o.owner)) {
     throw new Exit(2, "publish needs --url and --owner (or --dry-run / --out)");
   }
-  const dir = await Deno.realPath(o.dir).catch(() => {
+  const dir = await Deno.realPath(o.dir).catch((err) => {
+    if (err instanceof Deno.errors.NotCapable) {
+      throw new Exit(
+        2,
+        `cannot read ${o.dir}: no permission (run publish with the cli task, or add --allow-read)`,
+      );
+    }
     throw new Exit(2, `no such directory: ${o.dir}`);
   });
+  // Without git a work tree would be packed as a plain directory, untracked and ignored files
+  // (.env, build output) included: refuse instead of guessing.
+  if ((await Deno.permissions.query({ name: "run", command: "git" })).state !== "granted") {
+    throw new Exit(
+      2,
+      "publish needs permission to run git (run it with the cli task, or add --allow-run=git)",
+    );
+  }
   const git = await gitContext(dir);
 
   // Version: --version, else a tag on HEAD named for this module's subdirectory.
