@@ -4,7 +4,8 @@
 import { type Config, ConfigError, loadConfig } from "../src/config.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { runMainBounded } from "./helpers/bounded_main.ts";
-import { basic, freePort, MAIN_TS, runCli, waitUntilHealthy } from "./helpers/server.ts";
+import { cliStore } from "./helpers/cli_store.ts";
+import { basic, freePort, MAIN_TS, waitUntilHealthy } from "./helpers/server.ts";
 import { moduleZip, randomBytes } from "./helpers/zip.ts";
 
 const MIB_500 = 500 * 1024 * 1024;
@@ -216,11 +217,10 @@ Deno.test("main.ts serve refuses invalid settings with exit 1 and a one-line rea
 });
 
 Deno.test("main.ts serve: --port wins over MODYARD_PORT, and MODYARD_MAX_ZIP_SIZE reaches the upload limit", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "modyard-config-" });
-  const kvPath = `${dir}/modyard.kv`;
-  assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
-  const token = (await runCli(kvPath, ["token", "create", "alice", "--scope", "write"])).stdout
-    .trim();
+  const store = await cliStore("modyard-config-");
+  const { dir, kvPath } = store;
+  await store.ok(["user", "create", "alice"]);
+  const token = await store.ok(["token", "create", "alice", "--scope", "write"]);
   const [envPort, flagPort] = [freePort(), freePort()];
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN_TS, "serve", "--port", String(flagPort)],
@@ -257,13 +257,16 @@ Deno.test("main.ts serve: --port wins over MODYARD_PORT, and MODYARD_MAX_ZIP_SIZ
       "blob.bin": randomBytes(3000),
     });
     let res = await upload(big);
-    assertEquals([res.status, (await res.text()).includes("2000")], [413, true]);
+    assertEquals(
+      [res.status, await res.text()],
+      [413, `module zip is too large (${big.length} bytes; limit is 2000 bytes)\n`],
+    );
     res = await upload(small);
     assertEquals(res.status, 201, await res.clone().text());
     await res.body?.cancel();
   } finally {
     child.kill();
     await child.status;
-    await Deno.remove(dir, { recursive: true });
+    await store.cleanup();
   }
 });
