@@ -102,9 +102,9 @@ export function parseModFile(text: string): ModFile {
           result.retract.push({ low: args[0], high: args[0], rationale });
         } else if (args.length === 5 && args[0] === "[" && args[2] === "," && args[4] === "]") {
           result.retract.push({ low: args[1], high: args[3], rationale });
-        } else {
-          throw new SyntaxError(`${where}: usage: retract version or retract [low, high]`);
         }
+        // Anything else is skipped, not refused: x/mod's lax parser (how the go command reads
+        // a dependency's go.mod) ignores retractions it cannot read.
         break;
       }
     }
