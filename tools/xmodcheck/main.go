@@ -7,24 +7,32 @@
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o xmodcheck .
 //
 // Input: one line per zip, "PATH VERSION FILE" separated by tabs.
-// Output: one JSON object per line: {"ok":bool,"err":string,"h1":string}.
+// Output: one JSON object per line: {"ok":bool,"err":string,"h1":string}, and for a valid
+// zip with a root go.mod what modfile.ParseLax (the go command's reading of a dependency's
+// go.mod) says of it: "gomod":true, "gomod_err" (empty when it parses) and "gomod_module".
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"strings"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
 	modzip "golang.org/x/mod/zip"
 )
 
 type answer struct {
-	OK  bool   `json:"ok"`
-	Err string `json:"err"`
-	H1  string `json:"h1"`
+	OK          bool   `json:"ok"`
+	Err         string `json:"err"`
+	H1          string `json:"h1"`
+	GoMod       bool   `json:"gomod,omitempty"`
+	GoModErr    string `json:"gomod_err,omitempty"`
+	GoModModule string `json:"gomod_module,omitempty"`
 }
 
 func check(path, version, file string) answer {
@@ -41,7 +49,40 @@ func check(path, version, file string) answer {
 	if err != nil {
 		return answer{Err: err.Error()}
 	}
-	return answer{OK: true, H1: h1}
+	a := answer{OK: true, H1: h1}
+	readGoMod(&a, path+"@"+version+"/go.mod", file)
+	return a
+}
+
+// readGoMod fills in what ParseLax says of the zip's root go.mod, if it has one.
+func readGoMod(a *answer, name, file string) {
+	z, err := zip.OpenReader(file)
+	if err != nil {
+		return
+	}
+	defer z.Close()
+	for _, f := range z.File {
+		if f.Name != name {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return
+		}
+		a.GoMod = true
+		mf, err := modfile.ParseLax("go.mod", data, nil)
+		if err != nil {
+			a.GoModErr = err.Error()
+		} else if mf.Module != nil {
+			a.GoModModule = mf.Module.Mod.Path
+		}
+		return
+	}
 }
 
 func main() {
