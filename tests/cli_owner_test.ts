@@ -162,13 +162,10 @@ Deno.test("pin clear: after a delete other content gets 409; after `pin clear` (
     assertEquals(new Uint8Array(await served.arrayBuffer()), other);
 
     const audit = await s.ok(["audit", "--limit", "5"]);
-    assertMatch(
-      audit,
-      new RegExp(`\\tcli\\tcli\\tpin\\.clear\\talice/${mod.replace(".", "\\.")}@v1\\.0\\.0 h1=`),
-    );
-    assertIncludes(audit, `pin.clear\talice/${mod}@v1.0.0 h1=${pinned}`);
+    // time, actor, client address, action, target and the lifted hash
+    assertIncludes(audit, `\tcli\tcli\tpin.clear\talice/${mod}@v1.0.0 h1=${pinned}\n`);
 
-    // Again: there is no pin left to clear (the new content is published and pinned anew).
+    // No pin to clear, a missing argument, a path too long for a key: reasons, not traces.
     const cases: [string[], number, string][] = [
       [["pin", "clear", "alice", mod, "v9.9.9"], 1, `alice/${mod}@v9.9.9 has no pin`],
       [["pin", "clear", "alice", mod], 2, "missing version"],
