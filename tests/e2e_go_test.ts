@@ -2,7 +2,7 @@
 // then installed, built and run through modyard's GOPROXY, and modyard's go.sum hashes are
 // compared with what `go mod download` computes.
 import { assertEquals, assertIncludes, assertMatch } from "./helpers/assert.ts";
-import { GOCODE, goPrerequisites, goSandbox } from "./helpers/go.ts";
+import { GOCODE, goPrerequisites, goSandbox, outputWithin } from "./helpers/go.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { buildModuleZip } from "../src/cli/build_zip.ts";
 import { filesFromDir } from "../src/cli/module_source.ts";
@@ -91,9 +91,10 @@ Deno.test({
         GOFLAGS: "",
       });
       assertEquals(install.code, 0, install.stderr);
-      const md2man = await new Deno.Command(`${go.dir}/gopath/bin/go-md2man`, {
+      const md2man = new Deno.Command(`${go.dir}/gopath/bin/go-md2man`, {
         stdin: "piped",
         stdout: "piped",
+        signal: AbortSignal.timeout(60_000), // a hang fails the test instead of stalling it
       }).spawn();
       const w = md2man.stdin.getWriter();
       await w.write(new TextEncoder().encode("# Title\n\nSome *text*.\n"));
@@ -109,7 +110,7 @@ Deno.test({
       await Deno.writeTextFile(`${work}/main.go`, CONSUMER_MAIN);
       const build = await go.run(["build", "-o", "consumer", "."], work);
       assertEquals(build.code, 0, build.stderr);
-      const ran = await new Deno.Command(`${work}/consumer`, { stdout: "piped" }).output();
+      const ran = await outputWithin(`${work}/consumer`, { stdout: "piped" }, 60_000, "consumer");
       assertEquals(
         new TextDecoder().decode(ran.stdout),
         `name=modyard uuid=${await uuidV5(

@@ -3,7 +3,7 @@
 // x/tools/txtar is copied from) on every x/mod zip test file and on seeded random archives,
 // and the `key=value` headers as x/mod's zip_test.go readTest (with `#` comments stripped).
 import { assertEquals } from "./helpers/assert.ts";
-import { findGo, GOCODE, goPrerequisites } from "./helpers/go.ts";
+import { findGo, GO_TIMEOUT_MS, GOCODE, goPrerequisites, outputWithin } from "./helpers/go.ts";
 import { seededRandom, testSeed } from "./helpers/seed.ts";
 import { parseTxtar, parseTxtarArchive } from "./helpers/txtar.ts";
 
@@ -43,7 +43,7 @@ async function goParses(inputs: Uint8Array[]): Promise<{ comment: string; files:
     const go = findGo()!;
     const env = { GO111MODULE: "off", GOCACHE: `${dir}/cache`, HOME: dir, GOFLAGS: "" };
     const root = new TextDecoder().decode(
-      (await new Deno.Command(go, { args: ["env", "GOROOT"], env }).output()).stdout,
+      (await outputWithin(go, { args: ["env", "GOROOT"], env }, 60_000, "go env GOROOT")).stdout,
     ).trim();
     const source = await Deno.readTextFile(`${root}/src/internal/txtar/archive.go`);
     await Deno.writeTextFile(
@@ -51,13 +51,17 @@ async function goParses(inputs: Uint8Array[]): Promise<{ comment: string; files:
       source.replace(/^package txtar$/m, "package main"),
     );
     await Deno.writeTextFile(`${dir}/main.go`, GO_MAIN);
-    const build = await new Deno.Command(go, {
-      args: ["build", "-o", `${dir}/txtar`, "."],
-      cwd: dir,
-      env,
-      stderr: "piped",
-      signal: AbortSignal.timeout(180_000),
-    }).output();
+    const build = await outputWithin(
+      go,
+      {
+        args: ["build", "-o", `${dir}/txtar`, "."],
+        cwd: dir,
+        env,
+        stderr: "piped",
+      },
+      GO_TIMEOUT_MS,
+      "building the txtar reader",
+    );
     if (build.code !== 0) throw new Error(new TextDecoder().decode(build.stderr));
     const child = new Deno.Command(`${dir}/txtar`, {
       stdin: "piped",

@@ -5,6 +5,36 @@
  * @module
  */
 
+/**
+ * Longest one `go` command may run before it is killed and the test fails, so a hang fails
+ * CI instead of stalling it (`MODYARD_GO_TIMEOUT_MS`, default 5 minutes: a cold build of
+ * the end-to-end modules on 2 shared cores takes about one).
+ */
+export const GO_TIMEOUT_MS = Number(Deno.env.get("MODYARD_GO_TIMEOUT_MS") ?? 300_000);
+
+/**
+ * Runs a command to completion, killing it (SIGTERM) after `timeoutMs`; throws then, naming
+ * `what` and the limit, instead of returning the killed process's output.
+ *
+ * @example
+ * ```ts
+ * const out = await outputWithin("go", { args: ["version"] }, 60_000, "go version");
+ * ```
+ */
+export async function outputWithin(
+  command: string,
+  options: Deno.CommandOptions,
+  timeoutMs: number,
+  what: string,
+): Promise<Deno.CommandOutput> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const out = await new Deno.Command(command, { ...options, signal }).output();
+  if (signal.aborted && !out.success) {
+    throw new Error(`${what} did not finish within ${timeoutMs / 1000} s and was killed`);
+  }
+  return out;
+}
+
 /** Where Debian puts Go module sources. */
 export const GOCODE = "/usr/share/gocode/src";
 
@@ -44,8 +74,16 @@ export function goPrerequisites(sources: string[]): boolean {
 export interface GoSandbox {
   /** Root directory (removed by `cleanup`). */
   dir: string;
-  /** Runs `go args…` in `cwd` with the sandbox environment plus `env`. */
-  run(args: string[], cwd: string, env?: Record<string, string>): Promise<GoResult>;
+  /**
+   * Runs `go args…` in `cwd` with the sandbox environment plus `env`; throws if it takes
+   * longer than `timeoutMs` (default {@link GO_TIMEOUT_MS}).
+   */
+  run(
+    args: string[],
+    cwd: string,
+    env?: Record<string, string>,
+    timeoutMs?: number,
+  ): Promise<GoResult>;
   /** Removes the sandbox. */
   cleanup(): Promise<void>;
 }
@@ -80,15 +118,20 @@ export async function goSandbox(goproxy: string): Promise<GoSandbox> {
   await Deno.mkdir(`${dir}/home`, { recursive: true });
   return {
     dir,
-    async run(args, cwd, env = {}) {
-      const out = await new Deno.Command(goBin, {
-        args,
-        cwd,
-        env: { ...base, ...env },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+    async run(args, cwd, env = {}, timeoutMs = GO_TIMEOUT_MS) {
+      const out = await outputWithin(
+        goBin,
+        {
+          args,
+          cwd,
+          env: { ...base, ...env },
+          clearEnv: true,
+          stdout: "piped",
+          stderr: "piped",
+        },
+        timeoutMs,
+        `go ${args.join(" ")}`,
+      );
       return {
         code: out.code,
         stdout: new TextDecoder().decode(out.stdout),
@@ -97,7 +140,7 @@ export async function goSandbox(goproxy: string): Promise<GoSandbox> {
     },
     async cleanup() {
       // The module cache is read-only on purpose; make it writable to remove it.
-      await new Deno.Command("chmod", { args: ["-R", "u+w", dir] }).output();
+      await outputWithin("chmod", { args: ["-R", "u+w", dir] }, 60_000, `chmod -R u+w ${dir}`);
       await Deno.remove(dir, { recursive: true });
     },
   };
@@ -109,18 +152,23 @@ export async function goSandbox(goproxy: string): Promise<GoSandbox> {
  */
 export async function buildGoHelper(name: string, outDir: string): Promise<string> {
   const binary = `${outDir}/${name}`;
-  const build = await new Deno.Command(findGo()!, {
-    args: ["build", "-o", binary, "."],
-    cwd: new URL(`../../tools/${name}`, import.meta.url).pathname,
-    env: {
-      GO111MODULE: "off",
-      GOPATH: "/usr/share/gocode",
-      GOCACHE: `${outDir}/gocache`,
-      HOME: outDir,
-      GOFLAGS: "",
+  const build = await outputWithin(
+    findGo()!,
+    {
+      args: ["build", "-o", binary, "."],
+      cwd: new URL(`../../tools/${name}`, import.meta.url).pathname,
+      env: {
+        GO111MODULE: "off",
+        GOPATH: "/usr/share/gocode",
+        GOCACHE: `${outDir}/gocache`,
+        HOME: outDir,
+        GOFLAGS: "",
+      },
+      stderr: "piped",
     },
-    stderr: "piped",
-  }).output();
+    GO_TIMEOUT_MS,
+    `building ${name}`,
+  );
   if (build.code !== 0) {
     throw new Error(`building ${name}: ${new TextDecoder().decode(build.stderr)}`);
   }
