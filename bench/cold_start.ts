@@ -90,18 +90,20 @@ export function serveArgs(kvPath: string, port: number): string[] {
 /**
  * Publishes `count` small versions (100 modules × count/100 versions) through the upload route
  * of a running server, `concurrency` at a time, so the store has exactly the layout real
- * uploads leave. Returns the seconds it took.
+ * uploads leave; numbering starts at `first` (to add to a store filled before). Returns the
+ * seconds it took.
  */
 export async function fillStore(
   uploadUrl: string,
   auth: string,
   count: number,
   concurrency = 8,
+  first = 0,
 ): Promise<number> {
   const started = performance.now();
-  let next = 0;
+  let next = first;
   const worker = async () => {
-    while (next < count) {
+    while (next < first + count) {
       const i = next++;
       const module = `fill.example/m${i % 100}`;
       const version = `v1.${Math.floor(i / 100)}.0`;

@@ -62,8 +62,17 @@ function shortUrl(url: string): string {
   return url.replace(/^file:\/\/.*\/node_modules\//, "npm:").replace(/^ext:/, "");
 }
 
+/** A stretch of a profile, counted back from its last sample (ms). */
+export interface ProfileWindow {
+  /** Milliseconds between the end of the stretch and the last sample (e.g. a graceful stop). */
+  tailMs: number;
+  /** Length of the stretch, ms. */
+  lengthMs: number;
+}
+
 /**
- * Summarises a profile: the `top` functions by self time and the groups of {@link frameGroup}.
+ * Summarises a profile: the `top` functions by self time and the groups of {@link frameGroup};
+ * only the samples within `window` when it is given (so start-up and the stop are left out).
  *
  * @example
  * ```ts
@@ -71,11 +80,22 @@ function shortUrl(url: string): string {
  * for (const f of s.functions) console.log(f.name, f.ms);
  * ```
  */
-export function summariseProfile(profile: unknown, top = 15): ProfileSummary {
+export function summariseProfile(
+  profile: unknown,
+  top = 15,
+  window?: ProfileWindow,
+): ProfileSummary {
   const p = profile as Profile;
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const at: number[] = [];
+  let t = 0;
+  for (const d of p.timeDeltas) at.push(t += d);
+  const last = at[at.length - 1] ?? 0;
+  const to = window ? last - window.tailMs * 1000 : Infinity;
+  const from = window ? to - window.lengthMs * 1000 : -Infinity;
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) {
+    if (at[i] < from || at[i] > to) continue;
     const id = p.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + (p.timeDeltas[i] ?? 0));
   }

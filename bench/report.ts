@@ -217,7 +217,8 @@ export function renderReport(d: BenchData): string {
   const profileSection = d.profiles.map((p) =>
     `### ${p.name}
 
-Sampled ${fmt(p.summary.totalMs)} ms of the server's main thread (from start to exit).
+Sampled ${fmt(p.summary.totalMs)} ms of the server's main thread during the load (start-up and
+the graceful stop left out).
 
 ${
       table(
