@@ -12,7 +12,9 @@
  * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
  * - `file`: each `/NAME` answers `Deno.open(FILE).readable`;
  * - `stream`: each `/NAME` answers a `ReadableStream` of 1 MiB `subarray`s of FILE's bytes,
- *   read once at start.
+ *   read once at start;
+ * - `kv`: opens the Deno KV store `store=FILE` before listening, and `/healthz` reads one key
+ *   (the cold-start anchor: what opening the same store costs Deno itself).
  *
  * `/healthz` answers `ok` in every mode.
  *
@@ -20,7 +22,7 @@
  */
 
 /** The modes of the bare server. */
-export const BARE_MODES = ["hello", "json", "bytes", "file", "stream"] as const;
+export const BARE_MODES = ["hello", "json", "bytes", "file", "stream", "kv"] as const;
 
 /** One mode of the bare server. */
 export type BareMode = typeof BARE_MODES[number];
@@ -42,14 +44,18 @@ export async function bareHandler(
     }
   }
   const paths = new Map(Object.entries(files).map(([name, path]) => [`/${name}`, path]));
+  const kv = mode === "kv" ? await Deno.openKv(files.store) : null;
   const zipHeaders = (size: number) => ({
     "content-type": "application/zip",
     "content-length": String(size),
   });
   return async (req) => {
     const path = new URL(req.url).pathname;
-    if (path === "/healthz") return new Response("ok");
-    if (mode === "hello") return new Response("hello\n");
+    if (path === "/healthz") {
+      if (kv) await kv.get(["meta", "schema"]);
+      return new Response("ok");
+    }
+    if (mode === "hello" || mode === "kv") return new Response("hello\n");
     if (mode === "json") {
       return new Response(BARE_JSON, { headers: { "content-type": "application/json" } });
     }
@@ -79,7 +85,7 @@ export async function bareHandler(
 if (import.meta.main) {
   const [mode, port, ...named] = Deno.args;
   if (!(BARE_MODES as readonly string[]).includes(mode) || !port) {
-    console.error("usage: bare_server.ts hello|json|bytes|file|stream PORT [NAME=FILE ...]");
+    console.error("usage: bare_server.ts hello|json|bytes|file|stream|kv PORT [NAME=FILE ...]");
     Deno.exit(2);
   }
   const files = Object.fromEntries(named.map((x) => x.split("=", 2) as [string, string]));

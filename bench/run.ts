@@ -10,7 +10,7 @@
  */
 
 import { freePort, runCli, waitUntilHealthy } from "../tests/helpers/server.ts";
-import { BARE_MODES, type BareMode } from "./bare_server.ts";
+import type { BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart, serveArgs } from "./cold_start.ts";
 import { compareTargets } from "./compare.ts";
 import { readNewestProfile, summariseProfile } from "./cpu_profile.ts";
@@ -96,7 +96,9 @@ try {
   const secretInfo = `${server.url}/api/packages/secret/go/${f.private.module}/@v/v1.0.0.info`;
   const zipFiles = { "one.zip": f.one.file, "fifty.zip": f.fifty.file };
   const bare: Record<string, { url: string; pid: number }> = {};
-  for (const mode of BARE_MODES) bare[mode] = await startBare(mode, zipFiles);
+  for (const mode of ["hello", "json", "bytes", "file", "stream"] as const) {
+    bare[mode] = await startBare(mode, zipFiles);
+  }
   const nginx = await startNginx(f.zipDir);
   cleanups.push(() => nginx.stop());
   const common = { seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP, log };
@@ -225,6 +227,16 @@ try {
   );
   await filler.stop();
   const coldFull = await measureColdStart((port) => serveArgs(fillKv, port), coldRuns);
+  const bareKv = (store: string) => (port: number) => [
+    "run",
+    "-A",
+    BARE_TS,
+    "kv",
+    String(port),
+    `store=${store}`,
+  ];
+  const coldBareEmpty = await measureColdStart(bareKv(`${dir}/empty.kv`), coldRuns);
+  const coldBareFull = await measureColdStart(bareKv(fillKv), coldRuns);
 
   log("memory: 16 concurrent 50 MiB downloads, then mixed load; soak");
   const memServer = await spawnModyard(f.kvPath);
@@ -267,7 +279,15 @@ try {
     profiles,
     upload,
     goDownload,
-    cold: { bare: coldBare, empty: coldEmpty, full: coldFull, versions: FILL, fillSeconds },
+    cold: {
+      bare: coldBare,
+      bareKvEmpty: coldBareEmpty,
+      bareKvFull: coldBareFull,
+      empty: coldEmpty,
+      full: coldFull,
+      versions: FILL,
+      fillSeconds,
+    },
     memory: {
       idle,
       sixteen,
