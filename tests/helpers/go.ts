@@ -29,7 +29,7 @@ export async function outputWithin(
 ): Promise<Deno.CommandOutput> {
   const signal = AbortSignal.timeout(timeoutMs);
   const out = await new Deno.Command(command, { ...options, signal }).output();
-  if (signal.aborted && !out.success) {
+  if (signal.aborted) { // killed by the timeout, whatever its exit code (SIGTERM may exit 0)
     throw new Error(`${what} did not finish within ${timeoutMs / 1000} s and was killed`);
   }
   return out;
