@@ -101,11 +101,20 @@ export async function body(res: Response): Promise<string> {
 /** Path of main.ts, for subprocesses. */
 export const MAIN_TS = new URL("../../main.ts", import.meta.url).pathname;
 
-/** Runs `main.ts` with arguments (and optional standard input, environment, directory). */
+/** Longest a `main.ts` command may run in a test before it is killed (60 s). */
+export const MAIN_TIMEOUT_MS = 60_000;
+
+/**
+ * Runs `main.ts` with arguments (and optional standard input, environment, directory).
+ * Throws if it has not exited within `timeoutMs` (default {@link MAIN_TIMEOUT_MS}), so a
+ * hang fails the test instead of stalling CI.
+ */
 export async function runMain(
   args: string[],
-  options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
+  options: { stdin?: string; env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
+  const timeoutMs = options.timeoutMs ?? MAIN_TIMEOUT_MS;
+  const signal = AbortSignal.timeout(timeoutMs);
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN_TS, ...args],
     env: options.env,
@@ -113,6 +122,7 @@ export async function runMain(
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
+    signal,
   }).spawn();
   if (options.stdin !== undefined) {
     const w = child.stdin.getWriter();
@@ -120,6 +130,9 @@ export async function runMain(
     await w.close();
   }
   const out = await child.output();
+  if (signal.aborted) { // killed by the timeout, whatever its exit code (SIGTERM may exit 0)
+    throw new Error(`main.ts ${args.join(" ")} did not exit within ${timeoutMs / 1000} s`);
+  }
   return {
     code: out.code,
     stdout: new TextDecoder().decode(out.stdout),
@@ -142,7 +155,7 @@ export interface ServerProcess {
   url: string;
   /** The child process. */
   child: Deno.ChildProcess;
-  /** Sends SIGTERM and waits for the exit. */
+  /** Sends SIGTERM (or `signal`) and waits for the exit; SIGKILL and a throw after 15 s. */
   stop(signal?: Deno.Signal): Promise<void>;
 }
 
@@ -176,17 +189,31 @@ export async function spawnServer(
     stderr: "inherit",
   }).spawn();
   const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
-  await waitUntilHealthy(url, tls?.client);
-  return {
-    url,
-    child,
-    async stop(signal: Deno.Signal = "SIGTERM") {
-      try {
-        child.kill(signal);
-      } catch { /* already gone */ }
-      await child.status;
-    },
-  };
+  try {
+    await waitUntilHealthy(url, tls?.client);
+  } catch (err) {
+    await stopWithin(child, "SIGKILL");
+    throw err;
+  }
+  return { url, child, stop: (signal: Deno.Signal = "SIGTERM") => stopWithin(child, signal) };
+}
+
+/** Sends `signal`; if the child has not exited 15 s later, kills it and throws. */
+async function stopWithin(child: Deno.ChildProcess, signal: Deno.Signal): Promise<void> {
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), 15_000));
+  const outcome = await Promise.race([child.status, late]);
+  clearTimeout(timer);
+  if (outcome === "late") {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* gone meanwhile */ }
+    await child.status;
+    throw new Error(`the server did not exit within 15 s of ${signal}; killed`);
+  }
 }
 
 /** A TCP port that was free a moment ago. */
@@ -197,11 +224,15 @@ export function freePort(): number {
   return port;
 }
 
-/** Polls `${url}/healthz` until it answers 200 (10 s at most); throws otherwise. */
+/**
+ * Polls `${url}/healthz` until it answers 200 (10 s at most, each attempt at most 2 s);
+ * throws otherwise.
+ */
 export async function waitUntilHealthy(url: string, client?: Deno.HttpClient): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
     try {
-      const res = await fetch(`${url}/healthz`, { client });
+      const res = await fetch(`${url}/healthz`, { client, signal: AbortSignal.timeout(2000) });
       await res.body?.cancel();
       if (res.status === 200) return;
     } catch { /* not listening yet */ }
