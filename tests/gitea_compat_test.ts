@@ -1,5 +1,5 @@
 // The sequence of Gitea's own Go registry integration test, against modyard.
-import { assertEquals } from "./helpers/assert.ts";
+import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { buildZip } from "./helpers/zip.ts";
 import { startTestServer } from "./helpers/server.ts";
 
@@ -17,11 +17,13 @@ module ${packageName}
 
     const empty = await buildZip({});
     let res = await server.upload("user2", empty);
-    assertEquals(res.status, 401);
-    await res.body?.cancel();
+    assertEquals([res.status, await res.text()], [401, "authentication required to publish\n"]);
+    assertEquals(res.headers.get("www-authenticate"), 'Basic realm="modyard"');
     res = await server.upload("user2", empty, auth);
-    assertEquals(res.status, 400);
-    await res.body?.cancel();
+    assertEquals([res.status, await res.text()], [
+      400,
+      "zip file has no entries, so it names no module\n",
+    ]);
 
     const v1 = await createArchive("v0.0.1");
     res = await server.upload("user2", v1, auth);
@@ -29,7 +31,7 @@ module ${packageName}
     await res.body?.cancel();
     res = await server.upload("user2", v1, auth);
     assertEquals(res.status, 409);
-    await res.body?.cancel();
+    assertIncludes(await res.text(), `${packageName}@v0.0.1 is already published by user2`);
     res = await server.upload("user2", await createArchive("v0.0.2"), auth);
     assertEquals(res.status, 201);
     await res.body?.cancel();
