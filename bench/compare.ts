@@ -121,3 +121,30 @@ export async function compareTargets(targets: Target[], o: CompareOptions): Prom
     watched: median(runs[i].map((r) => r.cpu.watched)),
   }));
 }
+
+/** The wrk thread count a scenario uses, and the anchor's figures that chose it. */
+export interface ThreadChoice {
+  /** 1 or 2. */
+  threads: number;
+  /** The anchor at `wrk -t1` and at `wrk -t2`. */
+  calibration: Compared[];
+}
+
+/**
+ * Loads the anchor with one and with two wrk threads (interleaved, at most 2 rounds) and picks
+ * the count that gives the anchor its best figure; every target of the scenario then uses it.
+ * On 2 cores a second wrk thread can help a server that spends little CPU per byte (nginx
+ * with sendfile) and hurt one that needs a whole core (a Deno server).
+ *
+ * @example
+ * ```ts
+ * const { threads } = await chooseThreads(nginxTarget, options);
+ * ```
+ */
+export async function chooseThreads(anchor: Target, o: CompareOptions): Promise<ThreadChoice> {
+  const calibration = await compareTargets([
+    { ...anchor, name: `${anchor.name}, wrk -t1`, threads: 1 },
+    { ...anchor, name: `${anchor.name}, wrk -t2`, threads: 2 },
+  ], { ...o, rounds: Math.min(o.rounds, 2) });
+  return { threads: calibration[1].rps > calibration[0].rps ? 2 : 1, calibration };
+}

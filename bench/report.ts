@@ -7,7 +7,7 @@
  */
 
 import type { ColdStart } from "./cold_start.ts";
-import type { Compared } from "./compare.ts";
+import type { Compared, ThreadChoice } from "./compare.ts";
 import type { ProfileSummary } from "./cpu_profile.ts";
 import type { GoDownloadResult } from "./go_download.ts";
 import type { Machine } from "./machine.ts";
@@ -23,12 +23,18 @@ export interface BenchData {
   machine: Machine;
   /** Settings of the run. */
   settings: { seconds: number; rounds: number; warmupSeconds: number; soakSeconds: number };
-  /** Bare hello-world at 1 and 2 wrk threads. */
-  threads: Compared[];
+  /** wrk threads of the metadata scenario, chosen on its anchor. */
+  metadataThreads: ThreadChoice;
   /** Metadata rows; the first is the anchor. */
   metadata: Compared[];
   /** Zip downloads: the first row is nginx, the last modyard. */
-  downloads: { zip: string; size: number; connections: number; rows: Compared[] }[];
+  downloads: {
+    zip: string;
+    size: number;
+    connections: number;
+    threads: ThreadChoice;
+    rows: Compared[];
+  }[];
   /** CPU profiles of modyard. */
   profiles: { name: string; summary: ProfileSummary }[];
   /** What bench/upload.ts reported. */
@@ -281,7 +287,13 @@ work on one thread, nginx has one worker, wrk one thread.
 
 ## Method
 
-- **Load**: wrk with **one thread** (\`-t1\`), ${d.settings.seconds} s per measured run, ${d.settings.rounds} rounds.
+- **Load**: wrk, ${d.settings.seconds} s per measured run, ${d.settings.rounds} rounds.
+  **wrk threads per scenario**: at the start of a scenario its anchor is loaded with one and with
+  two wrk threads, and the count that gives the anchor its best figure is used for every target of
+  the scenario (metadata: \`-t${d.metadataThreads.threads}\`; ${
+    d.downloads.map((x) => `${x.zip}: \`-t${x.threads.threads}\``).join("; ")
+  }). On 2 cores a second wrk thread takes CPU from a server that needs a whole core (a Deno
+  server) and can help one that spends little CPU per byte (nginx with sendfile).
   Every target first gets ${d.settings.warmupSeconds} s of the same load (JIT, caches, connections).
 - **Side by side, interleaved**: all anchors (nginx, the bare Deno servers of bench/bare_server.ts)
   and modyard run at the same time, each in its own process, and are loaded in turn — round 1: A B
@@ -311,15 +323,17 @@ server alone gives 150–186k. Measured by experiment (bench/wrk.ts + bench/cpu_
 | wrk \`-t1\`, other engineers' tests running | 98,000–155,000 | 0.96–1.18 |
 | wrk \`-t2\`, an idle modyard server beside it right after 51 MiB of uploads | 118,000–121,000 | modyard itself: 0.00–0.01 |
 
-Two causes, both in the method, none in the hello server: (1) **wrk with 2 threads on 2 cores**:
-wrk's second thread takes CPU from the single-threaded server (−20 % on a quiet machine); (2) **other
-processes on the machine** (here: other engineers' test suites; before: whatever ran beside the
-bench) — up to a whole core, which the old script neither saw nor reported. The idle modyard server
-beside it, the order of runs, the 2 s warm-up, logging (there is none per request) and the hello
-server's body and flags made no measurable difference. The bench now uses \`-t1\`, records other
-processes' CPU for every run and repeats busy runs, and interleaves targets. In this run:
+Two causes, both in the method: (1) **wrk with 2 threads on 2 cores**: wrk's second thread takes
+CPU from the single-threaded server (−20 % on a quiet machine); (2) **other processes on the
+machine** (here: other engineers' test suites) — up to a whole core, which the old script neither
+saw nor reported, and which moves a single run by ±30 %. The idle modyard server beside the hello
+server used 0.00–0.01 of a core and the bench script itself nothing measurable: "a previous server
+still running" is not the cause as long as it is idle. bench/baseline_probe.ts repeats the
+experiment (and also compares the hello-world with the JSON body, and a first run with a warmed
+one). The bench now chooses wrk's thread count on the anchor, records other processes' CPU for
+every run and repeats busy runs, and interleaves targets. In this run, the metadata anchor:
 
-${compareTable(d.threads, d.threads[0])}
+${compareTable(d.metadataThreads.calibration, d.metadataThreads.calibration[0])}
 
 ## Metadata (64 connections; target ≥ 0.7× a bare \`Deno.serve\` returning a small JSON body)
 
@@ -338,7 +352,11 @@ ${
         i === 0 ? "0.5" : "0.4"
       }× nginx
 
-${compareTable(x.rows, x.nginx, x.size)}`
+${compareTable(x.rows, x.nginx, x.size)}
+
+wrk threads: ${x.threads.threads} (nginx at \`-t1\`: ${
+        fmt(mbps(x.threads.calibration[0], x.size))
+      } MB/s, at \`-t2\`: ${fmt(mbps(x.threads.calibration[1], x.size))} MB/s).`
     ).join("\n\n")
   }
 

@@ -12,7 +12,7 @@
 import { freePort, runCli, waitUntilHealthy } from "../tests/helpers/server.ts";
 import type { BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart, serveArgs } from "./cold_start.ts";
-import { compareTargets } from "./compare.ts";
+import { chooseThreads, compareTargets, type Target } from "./compare.ts";
 import { readNewestProfile, summariseProfile } from "./cpu_profile.ts";
 import { buildDebianModules } from "./debian_modules.ts";
 import { createFixtures, publishFixtures } from "./fixtures.ts";
@@ -103,59 +103,74 @@ try {
   cleanups.push(() => nginx.stop());
   const common = { seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP, log };
 
-  log("wrk threads: bare hello-world at 1 and 2 wrk threads");
-  const threads = await compareTargets([
-    { name: "wrk -t1", url: `${bare.hello.url}/`, pids: [bare.hello.pid], threads: 1 },
-    { name: "wrk -t2", url: `${bare.hello.url}/`, pids: [bare.hello.pid], threads: 2 },
-  ], { ...common, connections: 64 });
-
   log("metadata at 64 connections");
   const basic = (user: string, secret: string) =>
     `Authorization: Basic ${btoa(`${user}:${secret}`)}`;
-  const metadata = await compareTargets([
-    { name: "bare Deno.serve, small JSON", url: `${bare.json.url}/`, pids: [bare.json.pid] },
-    { name: "bare Deno.serve, hello-world", url: `${bare.hello.url}/`, pids: [bare.hello.pid] },
-    { name: ".info", url: `${proxy}/${f.small.module}/@v/v1.0.0.info`, pids: mod },
-    { name: ".mod", url: `${proxy}/${f.small.module}/@v/v1.0.0.mod`, pids: mod },
-    { name: "list", url: `${proxy}/${f.small.module}/@v/list`, pids: mod },
-    { name: "@latest", url: `${proxy}/${f.small.module}/@latest`, pids: mod },
-    {
-      name: ".info, private owner, token",
-      url: secretInfo,
-      pids: mod,
-      headers: [basic("secret", f.secretToken)],
-    },
-    {
-      name: ".info, private owner, password",
-      url: secretInfo,
-      pids: mod,
-      headers: [basic("secret", "correct horse battery")],
-    },
-  ], { ...common, connections: 64 });
+  const jsonAnchor = {
+    name: "bare Deno.serve, small JSON",
+    url: `${bare.json.url}/`,
+    pids: [bare.json.pid],
+  };
+  const metaThreads = await chooseThreads(jsonAnchor, { ...common, connections: 64 });
+  const withThreads = (threads: number, targets: Target[]) =>
+    targets.map((t) => ({ ...t, threads }));
+  const metadata = await compareTargets(
+    withThreads(metaThreads.threads, [
+      jsonAnchor,
+      { name: "bare Deno.serve, hello-world", url: `${bare.hello.url}/`, pids: [bare.hello.pid] },
+      { name: ".info", url: `${proxy}/${f.small.module}/@v/v1.0.0.info`, pids: mod },
+      { name: ".mod", url: `${proxy}/${f.small.module}/@v/v1.0.0.mod`, pids: mod },
+      { name: "list", url: `${proxy}/${f.small.module}/@v/list`, pids: mod },
+      { name: "@latest", url: `${proxy}/${f.small.module}/@latest`, pids: mod },
+      {
+        name: ".info, private owner, token",
+        url: secretInfo,
+        pids: mod,
+        headers: [basic("secret", f.secretToken)],
+      },
+      {
+        name: ".info, private owner, password",
+        url: secretInfo,
+        pids: mod,
+        headers: [basic("secret", "correct horse battery")],
+      },
+    ]),
+    { ...common, connections: 64 },
+  );
 
   const downloads = [];
   for (const [zip, connections] of [[f.one, 64], [f.fifty, 8]] as const) {
     log(`${zip.name} downloads at ${connections} connections`);
-    const rows = await compareTargets([
-      { name: "nginx (sendfile)", url: `${nginx.url}/${zip.name}`, pids: nginx.pids },
-      {
-        name: "Deno: one Uint8Array body",
-        url: `${bare.bytes.url}/${zip.name}`,
-        pids: [bare.bytes.pid],
-      },
-      {
-        name: "Deno: Deno.open(…).readable",
-        url: `${bare.file.url}/${zip.name}`,
-        pids: [bare.file.pid],
-      },
-      {
-        name: "Deno: ReadableStream of 1 MiB subarrays",
-        url: `${bare.stream.url}/${zip.name}`,
-        pids: [bare.stream.pid],
-      },
-      { name: "modyard", url: `${proxy}/${zip.module}/@v/v1.0.0.zip`, pids: mod },
-    ], { ...common, connections, timeoutSeconds: 60 });
-    downloads.push({ zip: zip.name, size: zip.size, connections, rows });
+    const options = { ...common, connections, timeoutSeconds: 60 };
+    const nginxTarget = {
+      name: "nginx (sendfile)",
+      url: `${nginx.url}/${zip.name}`,
+      pids: nginx.pids,
+    };
+    const choice = await chooseThreads(nginxTarget, options);
+    const rows = await compareTargets(
+      withThreads(choice.threads, [
+        nginxTarget,
+        {
+          name: "Deno: one Uint8Array body",
+          url: `${bare.bytes.url}/${zip.name}`,
+          pids: [bare.bytes.pid],
+        },
+        {
+          name: "Deno: Deno.open(…).readable",
+          url: `${bare.file.url}/${zip.name}`,
+          pids: [bare.file.pid],
+        },
+        {
+          name: "Deno: ReadableStream of 1 MiB subarrays",
+          url: `${bare.stream.url}/${zip.name}`,
+          pids: [bare.stream.pid],
+        },
+        { name: "modyard", url: `${proxy}/${zip.module}/@v/v1.0.0.zip`, pids: mod },
+      ]),
+      options,
+    );
+    downloads.push({ zip: zip.name, size: zip.size, connections, threads: choice, rows });
   }
   await cleanup();
 
@@ -273,7 +288,7 @@ try {
       warmupSeconds: WARMUP,
       soakSeconds: SOAK_SECONDS,
     },
-    threads,
+    metadataThreads: metaThreads,
     metadata,
     downloads,
     profiles,
