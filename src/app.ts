@@ -20,7 +20,7 @@ import {
   adminMember,
   adminOwner,
   adminUsers,
-  BOOTSTRAP_ACTOR,
+  BOOTSTRAP_NAME,
   userRevokeToken,
   userTokens,
 } from "./http/admin_api.ts";
@@ -34,7 +34,13 @@ import { constantTimeEqual, TOKEN_PREFIX } from "./registry/secrets.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
 import { DEFAULT_ZIP_CACHE_SIZE } from "./registry/zip_cache.ts";
-import { clientAddress, FailureThrottle } from "./registry/throttle.ts";
+import {
+  type Attempt,
+  clientAddress,
+  PasswordThrottle,
+  type ThrottleLimits,
+} from "./registry/throttle.ts";
+import { REPLY_SPACE_BUDGETS, ReplyCache, replyCacheKey } from "./http/reply_cache.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
@@ -51,8 +57,8 @@ export interface AppOptions {
   deleteGraceSeconds?: number;
   /** Peer addresses allowed to set `X-Forwarded-For`. */
   trustedProxies?: string[];
-  /** Failed password attempts per (client, user) and minute before 429 (default 10). */
-  authFailureLimit?: number;
+  /** Failed password attempts per minute before 429 (defaults: 10 per client and user, 30 per client, 30 per user). */
+  authLimits?: ThrottleLimits;
   /** `MODYARD_ADMIN_TOKEN`: may create the first admin while none exists. Never stored. */
   bootstrapToken?: string;
   /** Public base URL for links (`--base-url`); `""` to use each request's origin. */
@@ -92,13 +98,7 @@ export interface App {
   close(): Promise<void>;
 }
 
-interface CachedReply {
-  reply: Reply;
-  validUntil: number;
-}
-
 const TEXT_PLAIN = "text/plain; charset=utf-8";
-const MAX_CACHED_REPLY_BYTES = 16 * 1024;
 
 type Handler = (ctx: RequestContext, rest: string) => Promise<Response>;
 
@@ -188,7 +188,8 @@ const routes: Route[] = [
 
 /** Builds the app over an open store. */
 export function createApp(kv: Deno.Kv, options: AppOptions): App {
-  const cache = new StateCache(kv);
+  const cache = new StateCache(kv, REPLY_SPACE_BUDGETS);
+  const replies = new ReplyCache(cache);
   const services: Services = {
     kv,
     auth: new Authenticator(kv, cache),
@@ -204,7 +205,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     invalidate: () => cache.invalidate(),
     baseUrl: options.baseUrl ?? "",
   };
-  const throttle = new FailureThrottle(options.authFailureLimit);
+  const throttle = new PasswordThrottle(options.authLimits);
   const isBootstrap = (c: Credentials) =>
     options.bootstrapToken !== undefined && options.bootstrapToken.length >= 16 &&
     c.kind === "token" && constantTimeEqual(c.token, options.bootstrapToken);
@@ -225,33 +226,38 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
 
   /**
    * Who the request comes from: `null` without credentials; a 401 for wrong ones; a 429
-   * while password failures from this client for this user name exceed the threshold.
+   * while password attempts from this client, at this user name, or from this client at
+   * any name exceed their limits. Attempts are counted before the slow check.
    */
   async function principalFor(request: Request, client: string): Promise<Principal | null> {
     const credentials = parseAuthorization(request.headers.get("authorization"));
     if (!credentials) return null;
-    const key = `${client}\0${credentials.kind === "basic" ? credentials.user : "token"}`;
-    // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
-    // by failures someone else caused from the same address.
-    const wait = isPasswordAttempt(credentials) ? throttle.retryAfter(key) : 0;
-    if (wait > 0) {
-      throw new HttpError(429, "too many failed authentication attempts; try again later", {
-        "retry-after": String(wait),
-      });
-    }
-    let principal: Principal | null;
     if (isBootstrap(credentials)) {
-      const ignored = await services.auth.hasAdmin();
-      if (ignored) console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
-      principal = ignored ? null : bootstrapPrincipal();
-    } else {
-      principal = await services.auth.authenticate(credentials);
-    }
-    if (!principal) {
-      throttle.fail(key);
+      if (!(await services.auth.adminEverCreated())) return bootstrapPrincipal();
+      console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
       throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
     }
-    throttle.succeed(key);
+    // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
+    // by failures someone else caused from the same address or at the same name.
+    let attempt: Attempt | undefined;
+    if (credentials.kind === "basic" && isPasswordAttempt(credentials)) {
+      const counted = throttle.begin(client, credentials.user);
+      if ("retryAfter" in counted) {
+        throw new HttpError(429, "too many failed authentication attempts; try again later", {
+          "retry-after": String(counted.retryAfter),
+        });
+      }
+      attempt = counted;
+    }
+    let principal: Principal | null;
+    try {
+      principal = await services.auth.authenticate(credentials);
+    } catch (err) {
+      if (attempt && err instanceof BusyError) throttle.succeeded(attempt); // never checked
+      throw err;
+    }
+    if (!principal) throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+    if (attempt) throttle.succeeded(attempt);
     return principal;
   }
 
@@ -279,51 +285,55 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     throw new HttpError(404, "not found");
   }
 
+  /**
+   * Answers a request. Small metadata answers are cached per (path, credentials digest)
+   * until the store changes; the credentials were checked when the answer was made, and
+   * stay valid until the cached validUntil.
+   */
+  async function answer(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
+    const cacheKey = replyCacheKey(request);
+    if (cacheKey !== null) {
+      const hit = replies.lookup(cacheKey);
+      if (hit) return replyResponse(request, hit);
+    }
+    const epoch = cache.freshEpoch();
+    const out: { ctx?: RequestContext } = {};
+    const remember = (reply: Reply) => {
+      if (cacheKey === null || !out.ctx?.cacheable) return;
+      replies.remember(cacheKey, reply, out.ctx.principal?.validUntil ?? Infinity, epoch);
+    };
+    try {
+      const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
+      const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
+      const response = await handle(request, new URL(request.url), client, out);
+      if (out.ctx?.reply) remember(out.ctx.reply);
+      return response;
+    } catch (err) {
+      if (err instanceof HttpError) {
+        if (err.status === 404) {
+          remember({
+            status: 404,
+            body: err.message + "\n",
+            contentType: TEXT_PLAIN,
+            policy: { kind: "none" },
+          });
+        }
+        return errorResponse(err, request.url.includes("/api/v1/"));
+      }
+      if (err instanceof BusyError) {
+        return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));
+      }
+      console.error("internal error:", err);
+      return errorResponse(new HttpError(500, "internal error"));
+    }
+  }
+
   return {
     kv,
     async fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
-      // Metadata answers are cached per (URL, Authorization) until the store changes; the
-      // credentials were checked when the answer was made, and stay valid until validUntil.
-      const cacheKey = request.method === "GET"
-        ? request.url + "\n" + (request.headers.get("authorization") ?? "")
-        : null;
-      if (cacheKey !== null) {
-        const hit = cache.peek<CachedReply>("reply", cacheKey);
-        if (hit && hit.validUntil > Date.now()) return replyResponse(request, hit.reply);
-      }
-      const epoch = cache.freshEpoch();
-      const out: { ctx?: RequestContext } = {};
-      const remember = (reply: Reply) => {
-        // Large bodies (a go.mod may reach 16 MiB) are not kept: the cache holds up to
-        // 50,000 replies, so its memory stays bounded (typical replies are under 1 KiB).
-        if (reply.body.length > MAX_CACHED_REPLY_BYTES) return;
-        const validUntil = out.ctx?.principal?.validUntil ?? Infinity;
-        cache.put("reply", cacheKey!, { reply, validUntil } satisfies CachedReply, epoch);
-      };
-      try {
-        const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
-        const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
-        const response = await handle(request, new URL(request.url), client, out);
-        if (cacheKey !== null && out.ctx?.cacheable && out.ctx.reply) remember(out.ctx.reply);
-        return response;
-      } catch (err) {
-        if (err instanceof HttpError) {
-          if (cacheKey !== null && out.ctx?.cacheable && err.status === 404) {
-            remember({
-              status: 404,
-              body: err.message + "\n",
-              contentType: TEXT_PLAIN,
-              policy: { kind: "none" },
-            });
-          }
-          return errorResponse(err, request.url.includes("/api/v1/"));
-        }
-        if (err instanceof BusyError) {
-          return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));
-        }
-        console.error("internal error:", err);
-        return errorResponse(new HttpError(500, "internal error"));
-      }
+      const response = await answer(request, info);
+      response.headers.set("x-content-type-options", "nosniff");
+      return response;
     },
     async close() {
       cache.close();
@@ -341,14 +351,14 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
 /** The principal of the bootstrap token: no user of its own, only the first-admin route. */
 function bootstrapPrincipal(): Principal {
   return {
-    user: { name: BOOTSTRAP_ACTOR, admin: false, visibility: "public", createdAt: "" },
+    user: { name: BOOTSTRAP_NAME, admin: false, visibility: "public", createdAt: "" },
     scope: "write",
     validUntil: 0,
+    via: "bootstrap",
   };
 }
 
-function isPasswordAttempt(credentials: Credentials): boolean {
-  if (credentials.kind !== "basic") return false;
+function isPasswordAttempt(credentials: Credentials & { kind: "basic" }): boolean {
   const tokenAsUser = credentials.secret === "" && credentials.user.startsWith(TOKEN_PREFIX);
   return !tokenAsUser && !credentials.secret.startsWith(TOKEN_PREFIX);
 }

@@ -62,7 +62,9 @@ const EXPECTED: Record<string, Record<(typeof OWNERS)[number], number[]>> = {
 
 Deno.test("access matrix: 10 principals × 4 owners × 6 operations", async () => {
   // Throttling is its own test; here every wrong password must still get its 401.
-  const server = await startTestServer({ authFailureLimit: 1000 });
+  const server = await startTestServer({
+    authLimits: { perPair: 1000, perClient: 1000, perAccount: 1000 },
+  });
   const kv = server.kv;
   try {
     // Owners. alice owns herself and both organisations; pat is private.

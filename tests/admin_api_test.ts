@@ -108,11 +108,14 @@ Deno.test("bootstrap token creates the first admin, then stops working; admins m
     await after.body?.cancel();
 
     // Owners: visibility and quota; non-admins may not.
-    assertEquals(
-      (await call("/admin/owners/alice", "PATCH", root, { visibility: "private", quota: 1000 }))
-        .status,
-      204,
-    );
+    const patched = await call("/admin/owners/alice", "PATCH", root, {
+      visibility: "private",
+      quota: 1000,
+    });
+    assertEquals(patched.status, 200);
+    // Public → private: the answer warns that shared caches may keep public answers.
+    assertEquals(patched.json.warnings.length, 1);
+    assertIncludes(patched.json.warnings[0], "shared caches");
     assertEquals(
       (await call("/admin/owners/alice", "PATCH", `Bearer ${carolToken.json.token}`, {
         visibility: "public",

@@ -15,6 +15,7 @@ import {
   listTokens,
   listUsers,
   ownerUsage,
+  PRIVATE_AFTER_PUBLIC_WARNING,
   removeMember,
   requireUser,
   restoreOwner,
@@ -187,8 +188,11 @@ async function runAdmin(
       if (visibility !== "public" && visibility !== "private") {
         throw new UsageError("visibility must be public or private");
       }
-      await setVisibility(kv, arg(0, "owner"), visibility);
+      const before = await setVisibility(kv, arg(0, "owner"), visibility);
       console.log(`owner ${args[0]} is now ${visibility}`);
+      if (before === "public" && visibility === "private") {
+        console.error(`warning: ${PRIVATE_AFTER_PUBLIC_WARNING}`);
+      }
       return 0;
     }
     case "owner quota": {

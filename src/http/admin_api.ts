@@ -14,6 +14,9 @@ import {
   deleteOwner,
   listTokens,
   listUsers,
+  MAX_PASSWORD_LENGTH,
+  MAX_TOKEN_LABEL_LENGTH,
+  PRIVATE_AFTER_PUBLIC_WARNING,
   removeMember,
   revokeToken,
   setMember,
@@ -23,10 +26,16 @@ import {
 import type { UserRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
+import { readJsonObject } from "./json_body.ts";
 import { json } from "./responses.ts";
 
-/** The principal name under which the bootstrap token acts. */
-export const BOOTSTRAP_ACTOR = "bootstrap";
+/**
+ * The name the bootstrap token acts under: the parentheses make it a name no user can have,
+ * so it never matches a user's memberships or tokens.
+ */
+export const BOOTSTRAP_NAME = "(bootstrap)";
+/** Longest token lifetime accepted over HTTP, in days (ten years). */
+export const MAX_EXPIRES_IN_DAYS = 3650;
 
 function requireAdmin(ctx: RequestContext): void {
   const p = ctx.principal;
@@ -39,7 +48,7 @@ function requireAdmin(ctx: RequestContext): void {
 
 function requireWriter(ctx: RequestContext): string {
   const p = ctx.principal;
-  if (!p || p.user.name === BOOTSTRAP_ACTOR) {
+  if (!p || p.via === "bootstrap") {
     throw new HttpError(401, "authentication required", BASIC_CHALLENGE);
   }
   if (p.scope !== "write") {
@@ -48,20 +57,24 @@ function requireWriter(ctx: RequestContext): string {
   return p.user.name;
 }
 
-async function body(ctx: RequestContext): Promise<Record<string, unknown>> {
-  try {
-    const value = await ctx.request.json();
-    if (value && typeof value === "object" && !Array.isArray(value)) return value;
-  } catch { /* answered below */ }
-  throw new HttpError(400, "the body must be a JSON object");
+/** The body as a JSON object; read only after the caller was authorised. */
+function body(ctx: RequestContext): Promise<Record<string, unknown>> {
+  return readJsonObject(ctx.request);
 }
 
-function str(b: Record<string, unknown>, key: string, required = false): string | undefined {
+/** A string field of at most `max` characters (names, roles, labels, passwords). */
+function str(
+  b: Record<string, unknown>,
+  key: string,
+  required = false,
+  max = 256,
+): string | undefined {
   const v = b[key];
   if (v === undefined && !required) return undefined;
   if (typeof v !== "string" || v === "") {
     throw new HttpError(400, `"${key}" must be a non-empty string`);
   }
+  if (v.length > max) throw new HttpError(400, `"${key}" must have at most ${max} characters`);
   return v;
 }
 
@@ -107,25 +120,28 @@ export async function adminUsers(ctx: RequestContext): Promise<Response> {
     requireAdmin(ctx);
     return json((await listUsers(ctx.services.kv)).map(publicUser));
   }
+  const bootstrap = ctx.principal?.via === "bootstrap";
+  if (!bootstrap) requireAdmin(ctx);
   const b = await body(ctx);
-  if (ctx.principal?.user.name === BOOTSTRAP_ACTOR) {
-    // The bootstrap token may only create the first admin.
-    if (b.admin !== true) throw new HttpError(403, "the bootstrap token may only create an admin");
-    if ((await listUsers(ctx.services.kv)).some((u) => u.admin && !u.deleted)) {
-      console.warn("MODYARD_ADMIN_TOKEN was presented, but an admin exists: ignored");
-      throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
-    }
-  } else {
-    requireAdmin(ctx);
+  // The bootstrap token may only create the first admin.
+  if (bootstrap && b.admin !== true) {
+    throw new HttpError(403, "the bootstrap token may only create an admin");
   }
-  const password = str(b, "password");
+  const password = str(b, "password", false, MAX_PASSWORD_LENGTH);
   const user = await account(() =>
     createUser(ctx.services.kv, str(b, "name", true)!, {
       admin: b.admin === true,
       password,
       visibility: visibility(b),
+      onlyAsFirstAdmin: bootstrap,
     })
-  );
+  ).catch((err) => {
+    if (bootstrap && err instanceof HttpError && err.message === "an admin already exists") {
+      console.warn("MODYARD_ADMIN_TOKEN was presented, but an admin exists: ignored");
+      throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
+    }
+    throw err;
+  });
   ctx.services.invalidate();
   return json(publicUser(user), 201);
 }
@@ -174,22 +190,33 @@ export async function adminMember(ctx: RequestContext): Promise<Response> {
   return new Response(null, { status: 204 });
 }
 
-/** `PATCH /api/v1/admin/owners/{owner}` with `{visibility?, quota?}` (quota: bytes or null). */
+/**
+ * `PATCH /api/v1/admin/owners/{owner}` with `{visibility?, quota?}` (quota: bytes or null).
+ * Answers `{"warnings": [...]}`: making a public owner private cannot recall the year-long
+ * `public, immutable` answers that shared caches may already hold.
+ */
 export async function adminOwner(ctx: RequestContext): Promise<Response> {
   requireAdmin(ctx);
   const b = await body(ctx);
   const owner = ctx.params.owner;
   const v = visibility(b);
-  if (v) await account(() => setVisibility(ctx.services.kv, owner, v, ctx.actor()));
+  const q = b.quota;
+  if (
+    "quota" in b && q !== null &&
+    (typeof q !== "number" || !Number.isSafeInteger(q) || q < 0)
+  ) {
+    throw new HttpError(400, `"quota" must be a whole number of bytes (at most 2^53 - 1) or null`);
+  }
+  const warnings: string[] = [];
+  if (v) {
+    const before = await account(() => setVisibility(ctx.services.kv, owner, v, ctx.actor()));
+    if (before === "public" && v === "private") warnings.push(PRIVATE_AFTER_PUBLIC_WARNING);
+  }
   if ("quota" in b) {
-    const q = b.quota;
-    if (q !== null && (typeof q !== "number" || !Number.isInteger(q) || q < 0)) {
-      throw new HttpError(400, `"quota" must be a whole number of bytes or null`);
-    }
     await account(() => setQuota(ctx.services.kv, owner, q as number | null, ctx.actor()));
   }
   ctx.services.invalidate();
-  return new Response(null, { status: 204 });
+  return json({ warnings });
 }
 
 /** `GET` and `POST /api/v1/user/tokens`: the caller's own tokens. */
@@ -210,16 +237,23 @@ export async function userTokens(ctx: RequestContext): Promise<Response> {
     throw new HttpError(400, `"scope" must be "read" or "write"`);
   }
   const days = b.expires_in_days;
-  if (days !== undefined && (typeof days !== "number" || !(days > 0))) {
-    throw new HttpError(400, `"expires_in_days" must be a positive number`);
+  if (
+    days !== undefined &&
+    (typeof days !== "number" || !(days > 0) || days > MAX_EXPIRES_IN_DAYS)
+  ) {
+    throw new HttpError(
+      400,
+      `"expires_in_days" must be a number of days above 0 and at most ${MAX_EXPIRES_IN_DAYS}`,
+    );
   }
+  let expiresAt = days === undefined ? Infinity : Date.now() + (days as number) * 86_400_000;
+  // A token never mints a token that outlives it.
+  expiresAt = Math.min(expiresAt, ctx.principal!.tokenExpiresAt ?? Infinity);
   const { token, record } = await account(() =>
     createToken(ctx.services.kv, user, {
       scope,
-      label: str(b, "label") ?? "",
-      expiresAt: days === undefined
-        ? undefined
-        : new Date(Date.now() + (days as number) * 86_400_000),
+      label: str(b, "label", false, MAX_TOKEN_LABEL_LENGTH) ?? "",
+      expiresAt: Number.isFinite(expiresAt) ? new Date(expiresAt) : undefined,
     }, ctx.actor())
   );
   ctx.services.invalidate();

@@ -46,10 +46,14 @@ export class RequestContext {
     readonly client: string = "unknown",
   ) {}
 
-  /** The request URL as clients see it: on `--base-url` when set (behind a proxy). */
-  publicUrl(): URL {
+  /**
+   * A link to `path` (with its query) for answers such as `Link` headers: absolute on
+   * `--base-url` when set; otherwise relative to this host, because the request's `Host`
+   * header is the client's to choose and must not end up in links others follow.
+   */
+  link(path: URL): string {
     const base = this.services.baseUrl;
-    return base ? new URL(this.url.pathname + this.url.search, base) : new URL(this.url);
+    return base ? new URL(path.pathname + path.search, base).href : path.pathname + path.search;
   }
 
   /** The acting user and client address, for audit entries. */

@@ -60,16 +60,17 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
   const req = parseProxyPath(rest);
   const modules = ctx.services.modules;
   const isPrivate = owner.visibility === "private";
+  const mutable: CachePolicy = { kind: "mutable", isPrivate };
 
   if (req.kind === "list") {
     const versions = await modules.versions(owner.name, req.module);
     if (versions.length === 0) throw notFound(req.module);
-    return reply(ctx, await modules.listBody(owner.name, req.module), TEXT, MUTABLE);
+    return reply(ctx, await modules.listBody(owner.name, req.module), TEXT, mutable);
   }
   if (req.kind === "latest") {
     const latest = await modules.latest(owner.name, req.module);
     if (!latest) throw notFound(req.module);
-    return reply(ctx, infoBody(latest), JSON_TYPE, MUTABLE);
+    return reply(ctx, infoBody(latest), JSON_TYPE, mutable);
   }
 
   let record: VersionRecord | undefined;
@@ -77,7 +78,7 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
   if (req.version === "latest") {
     record = await modules.latest(owner.name, req.module);
     if (!record) throw notFound(req.module);
-    policy = MUTABLE;
+    policy = mutable;
   } else {
     record = await modules.version(owner.name, req.module, req.version);
     if (!record) {
@@ -114,7 +115,6 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
 
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
-const MUTABLE: CachePolicy = { kind: "mutable" };
 
 /** Answers with an in-memory body and offers the reply to the per-process reply cache. */
 function reply(

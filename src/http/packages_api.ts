@@ -10,10 +10,10 @@ import { canonicalVersion } from "../gomod/version.ts";
 import { readAudit } from "../registry/audit.ts";
 import { deleteVersion, NotFoundError } from "../registry/lifecycle.ts";
 import { keys } from "../store/keys.ts";
-import type { VersionRecord } from "../store/records.ts";
+import type { UserRecord, VersionRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
-import { json } from "./responses.ts";
+import { cacheHeaders, json } from "./responses.ts";
 
 /** Parses `page` and `limit` query parameters (1-based page; limit 1–100, default 20). */
 function paging(url: URL): { page: number; limit: number } {
@@ -29,20 +29,29 @@ function paging(url: URL): { page: number; limit: number } {
 }
 
 /** `X-Total-Count` and a `Link` header with next/prev/first/last pages, as Gitea sends. */
-function pageHeaders(url: URL, page: number, limit: number, total: number): Headers {
+function pageHeaders(ctx: RequestContext, page: number, limit: number, total: number): Headers {
   const h = new Headers({ "x-total-count": String(total) });
   const last = Math.max(1, Math.ceil(total / limit));
-  const link = (p: number, rel: string) => {
-    const u = new URL(url);
-    u.searchParams.set("page", String(p));
-    u.searchParams.set("limit", String(limit));
-    return `<${u}>; rel="${rel}"`;
-  };
+  const link = (p: number, rel: string) => `<${pageLink(ctx, p, limit)}>; rel="${rel}"`;
   const links = [];
   if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
   if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
   if (links.length) h.set("link", links.join(", "));
   return h;
+}
+
+function pageLink(ctx: RequestContext, page: number, limit: number): string {
+  const u = new URL(ctx.url);
+  u.searchParams.set("page", String(page));
+  u.searchParams.set("limit", String(limit));
+  return ctx.link(u);
+}
+
+/** Answers about an owner's modules change with every publish; private ones per credentials. */
+function ownerAnswer(response: Response, owner: UserRecord): Response {
+  const policy = { kind: "mutable", isPrivate: owner.visibility === "private" } as const;
+  for (const [k, v] of cacheHeaders(policy)) response.headers.set(k, v);
+  return response;
 }
 
 function withHeaders(response: Response, headers: Headers): Response {
@@ -55,7 +64,7 @@ export async function listOwnerPackages(ctx: RequestContext): Promise<Response> 
   const owner = await ctx.readableOwner();
   const type = ctx.url.searchParams.get("type");
   if (type !== null && type !== "go") {
-    return withHeaders(json([]), new Headers({ "x-total-count": "0" }));
+    return ownerAnswer(withHeaders(json([]), new Headers({ "x-total-count": "0" })), owner);
   }
   const { page, limit } = paging(ctx.url);
   const kv = ctx.services.kv;
@@ -69,7 +78,7 @@ export async function listOwnerPackages(ctx: RequestContext): Promise<Response> 
   }
   const body = [];
   for (const name of names) body.push(await moduleJson(ctx, owner.name, name));
-  return withHeaders(json(body), pageHeaders(ctx.publicUrl(), page, limit, total));
+  return ownerAnswer(withHeaders(json(body), pageHeaders(ctx, page, limit, total)), owner);
 }
 
 /** `GET` or `DELETE /api/v1/packages/{owner}/go/{module}[/{version}]`. */
@@ -83,13 +92,13 @@ export async function modulePackage(ctx: RequestContext, rest: string): Promise<
   if (version === null) {
     const found = await moduleJson(ctx, owner.name, module);
     if (found.versions.length === 0) throw new HttpError(404, `${module}: not found`);
-    return json(found);
+    return ownerAnswer(json(found), owner);
   }
   const found = (await moduleJson(ctx, owner.name, module)).versions.find((v) =>
     v.version === version
   );
   if (!found) throw new HttpError(404, `${module}@${version}: not found`);
-  return json(found);
+  return ownerAnswer(json(found), owner);
 }
 
 async function deleteModuleVersion(
@@ -123,12 +132,7 @@ export async function auditLog(ctx: RequestContext): Promise<Response> {
   const { page, limit } = paging(ctx.url);
   const { entries, more } = await readAudit(ctx.services.kv, page, limit);
   const response = json(entries);
-  if (more) {
-    const next = ctx.publicUrl();
-    next.searchParams.set("page", String(page + 1));
-    next.searchParams.set("limit", String(limit));
-    response.headers.set("link", `<${next}>; rel="next"`);
-  }
+  if (more) response.headers.set("link", `<${pageLink(ctx, page + 1, limit)}>; rel="next"`);
   return response;
 }
 

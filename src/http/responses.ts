@@ -8,7 +8,7 @@
 
 /** How a response may be cached by clients. */
 export type CachePolicy =
-  | { kind: "mutable" }
+  | { kind: "mutable"; isPrivate: boolean }
   | { kind: "immutable"; etag: string; isPrivate: boolean }
   | { kind: "none" };
 
@@ -33,7 +33,9 @@ export function cacheHeaders(policy: CachePolicy): [string, string][] {
     case "none":
       return [];
     case "mutable":
-      return [["cache-control", "no-cache"]];
+      return policy.isPrivate
+        ? [["cache-control", "private, no-cache"], ["vary", "Authorization"]]
+        : [["cache-control", "no-cache"]];
     case "immutable":
       return policy.isPrivate
         ? [

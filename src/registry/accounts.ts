@@ -48,13 +48,60 @@ export function checkOwnerName(name: string): string | null {
   return null;
 }
 
-/** Creates a user; refuses an invalid or taken name. */
+/** Shortest password accepted, on every path (CLI and HTTP). */
+export const MIN_PASSWORD_LENGTH = 8;
+/** Longest password accepted (a bound on the work of hashing it). */
+export const MAX_PASSWORD_LENGTH = 1024;
+/** Longest token label. */
+export const MAX_TOKEN_LABEL_LENGTH = 200;
+/** Longest token lifetime: ten years. */
+export const MAX_TOKEN_LIFETIME_MS = 3650 * 86_400_000;
+
+/**
+ * Checks a new password: {@link MIN_PASSWORD_LENGTH} to {@link MAX_PASSWORD_LENGTH}
+ * characters. Returns the reason it is refused, or `null`.
+ *
+ * @example
+ * ```ts
+ * checkPassword("s3cret"); // "password must have at least 8 characters"
+ * ```
+ */
+export function checkPassword(password: string): string | null {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    return `password must have at least ${MIN_PASSWORD_LENGTH} characters`;
+  }
+  if (password.length > MAX_PASSWORD_LENGTH) {
+    return `password must have at most ${MAX_PASSWORD_LENGTH} characters`;
+  }
+  return null;
+}
+
+/** Options of a new user. */
+export interface UserOptions {
+  /** Whether the user administers the registry. */
+  admin?: boolean;
+  /** Initial password (checked by {@link checkPassword}). */
+  password?: string;
+  /** Who may read the user's modules. */
+  visibility?: "public" | "private";
+  /**
+   * Create the user only if no admin was ever created (the bootstrap token's one job):
+   * checked in the same atomic commit, so racing requests make one admin at most.
+   */
+  onlyAsFirstAdmin?: boolean;
+}
+
+/**
+ * Creates a user; refuses an invalid or taken name. Creating an admin writes the
+ * first-admin marker, which ends the bootstrap token's use for good.
+ */
 export async function createUser(
   kv: Deno.Kv,
   name: string,
-  options: { admin?: boolean; password?: string; visibility?: "public" | "private" } = {},
+  options: UserOptions = {},
 ): Promise<UserRecord> {
-  const problem = checkOwnerName(name);
+  const problem = checkOwnerName(name) ??
+    (options.password === undefined ? null : checkPassword(options.password));
   if (problem) throw new AccountError(problem);
   const user: UserRecord = {
     name,
@@ -63,11 +110,30 @@ export async function createUser(
     createdAt: new Date().toISOString(),
   };
   if (options.password !== undefined) user.password = await hashPassword(options.password);
-  const res = await bumpGeneration(
-    kv.atomic().check({ key: keys.user(name), versionstamp: null }).set(keys.user(name), user),
-  ).commit();
-  if (!res.ok) throw await nameTaken(kv, name);
+  const op = kv.atomic().check({ key: keys.user(name), versionstamp: null })
+    .set(keys.user(name), user);
+  if (options.onlyAsFirstAdmin) op.check({ key: keys.firstAdmin(), versionstamp: null });
+  if (user.admin) op.set(keys.firstAdmin(), { name, time: user.createdAt });
+  const res = await bumpGeneration(op).commit();
+  if (!res.ok) {
+    if (options.onlyAsFirstAdmin && (await kv.get(keys.firstAdmin())).value !== null) {
+      throw new AccountError("an admin already exists");
+    }
+    throw await nameTaken(kv, name);
+  }
   return user;
+}
+
+/**
+ * Whether an admin was ever created (the marker, or for stores from before the marker, an
+ * active admin). The bootstrap token only works while this is false.
+ */
+export async function adminEverCreated(kv: Deno.Kv): Promise<boolean> {
+  if ((await kv.get(keys.firstAdmin())).value !== null) return true;
+  for await (const e of kv.list<UserRecord>({ prefix: keys.users() })) {
+    if (e.value.admin && !e.value.deleted) return true;
+  }
+  return false;
 }
 
 async function nameTaken(kv: Deno.Kv, name: string): Promise<AccountError> {
@@ -154,8 +220,10 @@ export async function removeMember(
 
 /**
  * Deletes a user or organisation. The name stays reserved (nobody can re-register it and
- * serve other bytes at the same GOPROXY URL), credentials stop working at once, its versions
- * are deleted (their chunks reclaimed after the grace period) and their pins stay.
+ * serve other bytes at the same GOPROXY URL), credentials stop working at once and are
+ * removed (tokens revoked, memberships in organisations and an organisation's members
+ * dropped, so a later restore brings none of them back), its versions are deleted (their
+ * chunks reclaimed after the grace period) and their pins stay.
  */
 export async function deleteOwner(
   kv: Deno.Kv,
@@ -167,10 +235,28 @@ export async function deleteOwner(
     if (u.deleted) throw new AccountError(`${name} is already deleted`);
     return { ...u, deleted: new Date().toISOString(), password: undefined };
   }, { actor, action: "owner.delete" });
+  await removeCredentials(kv, name);
   for await (const e of kv.list<VersionRecord>({ prefix: keys.ownerVersions(name) })) {
     await deleteVersion(kv, name, e.value.module, e.value.version, actor, graceMs).catch((err) => {
       if (!(err instanceof NotFoundError)) throw err; // deleted meanwhile
     });
+  }
+}
+
+/** Deletes an owner's tokens and memberships (either side), in commits of bounded size. */
+async function removeCredentials(kv: Deno.Kv, name: string): Promise<void> {
+  const doomed: Deno.KvKey[] = [];
+  for await (const e of kv.list<string>({ prefix: keys.userTokens(name) })) {
+    doomed.push(keys.token(e.value), e.key);
+  }
+  for await (const e of kv.list({ prefix: keys.members(name) })) doomed.push(e.key);
+  for await (const e of kv.list({ prefix: keys.allMembers() })) {
+    if (e.key[2] === name) doomed.push(e.key);
+  }
+  for (let i = 0; i < doomed.length; i += 500) {
+    const op = kv.atomic();
+    for (const key of doomed.slice(i, i + 500)) op.delete(key);
+    await bumpGeneration(op).commit();
   }
 }
 
@@ -245,13 +331,22 @@ export async function createToken(
   if (owner.value.kind === "org" || owner.value.deleted) {
     throw new AccountError(`${user} is not an active user; tokens belong to users`);
   }
+  const label = options.label ?? "";
+  if (label.length > MAX_TOKEN_LABEL_LENGTH) {
+    throw new AccountError(`label must have at most ${MAX_TOKEN_LABEL_LENGTH} characters`);
+  }
+  const expiry = options.expiresAt?.getTime();
+  // A past expiry makes a token that never works; NaN and far futures are refused.
+  if (expiry !== undefined && !(expiry <= Date.now() + MAX_TOKEN_LIFETIME_MS)) {
+    throw new AccountError("a token must expire within ten years");
+  }
   const token = newToken();
   const hash = tokenHash(token);
   const record: TokenRecord = {
     id: crypto.getRandomValues(new Uint8Array(6)).toHex(),
     user,
     scope: options.scope ?? "read",
-    label: options.label ?? "",
+    label,
     createdAt: new Date().toISOString(),
   };
   if (options.expiresAt) record.expiresAt = options.expiresAt.toISOString();
@@ -299,23 +394,33 @@ export async function revokeToken(
 
 /** Sets or replaces a user's password. */
 export async function setPassword(kv: Deno.Kv, user: string, password: string): Promise<void> {
-  if (password.length < 8) throw new AccountError("password must have at least 8 characters");
+  const problem = checkPassword(password);
+  if (problem) throw new AccountError(problem);
   const hashed = await hashPassword(password);
   await updateUser(kv, user, (u) => ({ ...u, password: hashed }));
 }
 
-/** Sets who may read an owner's modules. */
+/** Said when a public owner becomes private (by the admin API and the CLI). */
+export const PRIVATE_AFTER_PUBLIC_WARNING =
+  "answers already served publicly (.info, .mod, .zip: Cache-Control public, max-age one year, immutable) may stay in shared caches and proxies; purge them there, and treat versions published while public as disclosed";
+
+/** Sets who may read an owner's modules; returns the visibility it had before. */
 export async function setVisibility(
   kv: Deno.Kv,
   owner: string,
   visibility: "public" | "private",
   actor: Actor = CLI_ACTOR,
-): Promise<void> {
-  await updateUser(kv, owner, (u) => ({ ...u, visibility }), {
+): Promise<"public" | "private"> {
+  let before: "public" | "private" = visibility;
+  await updateUser(kv, owner, (u) => {
+    before = u.visibility;
+    return { ...u, visibility };
+  }, {
     actor,
     action: "visibility.change",
     detail: { visibility },
   });
+  return before;
 }
 
 /** Sets an owner's storage quota in bytes, or removes it (`null`: the default applies). */

@@ -8,9 +8,21 @@
 
 import { createHash } from "node:crypto";
 import { keys } from "../store/keys.ts";
-import { checkOwnerName } from "./accounts.ts";
-import type { MemberRecord, MemberRole, TokenRecord, UserRecord } from "../store/records.ts";
-import { constantTimeEqual, TOKEN_PREFIX, tokenHash, verifyPassword } from "./secrets.ts";
+import { adminEverCreated, checkOwnerName } from "./accounts.ts";
+import type {
+  MemberRecord,
+  MemberRole,
+  PasswordHash,
+  TokenRecord,
+  UserRecord,
+} from "../store/records.ts";
+import {
+  constantTimeEqual,
+  PBKDF2_ITERATIONS,
+  TOKEN_PREFIX,
+  tokenHash,
+  verifyPassword,
+} from "./secrets.ts";
 import type { StateCache } from "./state_cache.ts";
 
 /** Credentials as presented in an `Authorization` header. */
@@ -26,6 +38,10 @@ export interface Principal {
   scope: "read" | "write";
   /** Epoch ms until which these credentials stay valid without a new check. */
   validUntil: number;
+  /** How the principal proved itself. */
+  via: "token" | "password" | "bootstrap";
+  /** Epoch ms when the token used expires (`Infinity` for none); only for `via: "token"`. */
+  tokenExpiresAt?: number;
 }
 
 /** Thrown when too many password checks are already running. */
@@ -38,12 +54,20 @@ export class BusyError extends Error {
 }
 
 const PASSWORD_CACHE_MS = 60_000;
+/** A hash no password matches (its salt and hash are zero bytes), for equal-time refusals. */
+const DUMMY_HASH: PasswordHash = {
+  algorithm: "PBKDF2-SHA256",
+  iterations: PBKDF2_ITERATIONS,
+  salt: new Uint8Array(16).toBase64(),
+  hash: new Uint8Array(32).toBase64(),
+};
 const MAX_CONCURRENT_PASSWORD_CHECKS = 2;
 const MAX_WAITING_PASSWORD_CHECKS = 32;
 
 /** Authenticates credentials against the store, through the state cache. */
 export class Authenticator {
   #running = 0;
+  #checks = 0;
   #waiting: (() => void)[] = [];
   #verified = new Map<string, number>();
 
@@ -67,14 +91,9 @@ export class Authenticator {
     });
   }
 
-  /** Whether any active admin exists (for the bootstrap token), through the cache. */
-  hasAdmin(): Promise<boolean> {
-    return this.cache.get("meta", "has-admin", async () => {
-      for await (const e of this.kv.list<UserRecord>({ prefix: keys.users() })) {
-        if (e.value.admin && !e.value.deleted) return true;
-      }
-      return false;
-    });
+  /** Whether an admin was ever created (the bootstrap token is spent), through the cache. */
+  adminEverCreated(): Promise<boolean> {
+    return this.cache.get("meta", "admin-ever-created", () => adminEverCreated(this.kv));
   }
 
   /** Reads a user through the cache; a name no user can have is answered without a read. */
@@ -96,27 +115,36 @@ export class Authenticator {
     const user = await this.user(record.user);
     const validUntil = record.expiresAt ? Date.parse(record.expiresAt) : Infinity;
     return user && !user.deleted && user.kind !== "org"
-      ? { user, scope: record.scope, validUntil }
+      ? { user, scope: record.scope, validUntil, via: "token", tokenExpiresAt: validUntil }
       : null;
   }
 
   async #byPassword(name: string, password: string): Promise<Principal | null> {
     const user = await this.user(name);
-    if (!user?.password || user.deleted || user.kind === "org") return null;
+    if (!user?.password || user.deleted || user.kind === "org") {
+      // As slow as a real check, so timing does not tell which accounts have a password.
+      await this.#capped(() => verifyPassword(password, DUMMY_HASH));
+      return null;
+    }
     const fingerprint = createHash("sha256")
       .update(`${name}\0${password}\0${user.password.hash}`).digest("hex");
     // The fingerprint covers the stored hash, so a changed password (seen through the
     // fresh user record) never matches a remembered success.
     const remembered = this.#verified.get(fingerprint);
     if (remembered !== undefined && remembered > Date.now()) {
-      return { user, scope: "write", validUntil: remembered };
+      return { user, scope: "write", validUntil: remembered, via: "password" };
     }
     const ok = await this.#capped(() => verifyPassword(password, user.password!));
     if (!ok) return null;
     if (this.#verified.size >= 10_000) this.#verified.clear();
     const validUntil = Date.now() + PASSWORD_CACHE_MS;
     this.#verified.set(fingerprint, validUntil);
-    return { user, scope: "write", validUntil };
+    return { user, scope: "write", validUntil, via: "password" };
+  }
+
+  /** Password derivations run so far (real and equal-time dummy ones alike). */
+  get passwordChecks(): number {
+    return this.#checks;
   }
 
   async #capped<T>(work: () => Promise<T>): Promise<T> {
@@ -128,6 +156,7 @@ export class Authenticator {
       this.#running++;
     }
     try {
+      this.#checks++;
       return await work();
     } finally {
       const next = this.#waiting.shift();

@@ -5,6 +5,7 @@
  * | --- | --- |
  * | `["meta", "schema"]` | layout version (number) |
  * | `["meta", "generation"]` | `Deno.KvU64`, bumped by every change a cache may hold |
+ * | `["meta", "first_admin"]` | `{name, time}` of the first admin: the bootstrap token is spent |
  * | `["user", name]` | {@link import("./records.ts").UserRecord} |
  * | `["member", org, user]` | {@link import("./records.ts").MemberRecord} |
  * | `["token", sha256hex]` | {@link import("./records.ts").TokenRecord} |
@@ -30,10 +31,12 @@ export const SCHEMA_VERSION = 1;
 export const keys = {
   schema: (): Deno.KvKey => ["meta", "schema"],
   generation: (): Deno.KvKey => ["meta", "generation"],
+  firstAdmin: (): Deno.KvKey => ["meta", "first_admin"],
   user: (name: string): Deno.KvKey => ["user", name],
   users: (): Deno.KvKey => ["user"],
   member: (org: string, user: string): Deno.KvKey => ["member", org, user],
   members: (org: string): Deno.KvKey => ["member", org],
+  allMembers: (): Deno.KvKey => ["member"],
   token: (hash: string): Deno.KvKey => ["token", hash],
   userToken: (user: string, id: string): Deno.KvKey => ["user_token", user, id],
   userTokens: (user: string): Deno.KvKey => ["user_token", user],

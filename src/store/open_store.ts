@@ -16,6 +16,31 @@ export class StoreError extends Error {
 }
 
 /**
+ * Makes a local store readable by its owner only, BEFORE SQLite opens it: a directory
+ * created here gets mode 0700, and the database file is created (or narrowed) to 0600.
+ * SQLite creates its `-wal` and `-shm` files with the database's mode, and the WAL holds
+ * recent zip chunks: chmod after opening would leave them readable by other local users.
+ */
+async function prepareStoreFile(location: string): Promise<void> {
+  const slash = location.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(location.slice(0, slash), { recursive: true, mode: 0o700 });
+  try {
+    const file = await Deno.open(location, { createNew: true, write: true, mode: 0o600 });
+    file.close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+  }
+  for (const path of [location, `${location}-wal`, `${location}-shm`]) {
+    try {
+      const info = await Deno.stat(path);
+      if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(path, 0o600);
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+}
+
+/**
  * Opens a KV store: a file path (its directory is created when missing), `:memory:`, an
  * `http(s)://` URL (KV Connect), or `undefined` for the platform default (Deno Deploy).
  * Writes the layout version into a new store and refuses a store with another one.
@@ -24,8 +49,7 @@ export async function openStore(location: string | undefined): Promise<Deno.Kv> 
   let kv: Deno.Kv;
   try {
     if (location && location !== ":memory:" && !/^https?:\/\//.test(location)) {
-      const slash = location.lastIndexOf("/");
-      if (slash > 0) await Deno.mkdir(location.slice(0, slash), { recursive: true });
+      await prepareStoreFile(location);
     }
     kv = await Deno.openKv(location);
   } catch (err) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ThrottleLimits } from "../../src/registry/throttle.ts";
 import { type App, createApp } from "../../src/app.ts";
 import { createToken, createUser } from "../../src/registry/accounts.ts";
 import { openStore } from "../../src/store/open_store.ts";
@@ -38,7 +39,7 @@ export async function startTestServer(
     stallSeconds?: number;
     quota?: number;
     deleteGraceSeconds?: number;
-    authFailureLimit?: number;
+    authLimits?: ThrottleLimits;
     trustedProxies?: string[];
     bootstrapToken?: string;
     baseUrl?: string;
@@ -51,7 +52,7 @@ export async function startTestServer(
     sweepIntervalMs: 0,
     quota: options.quota,
     deleteGraceSeconds: options.deleteGraceSeconds,
-    authFailureLimit: options.authFailureLimit,
+    authLimits: options.authLimits,
     trustedProxies: options.trustedProxies,
     bootstrapToken: options.bootstrapToken,
     baseUrl: options.baseUrl,

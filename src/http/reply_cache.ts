@@ -1,0 +1,79 @@
+/**
+ * The per-process cache of small GOPROXY answers (`.info`, `.mod`, `list`, `@latest` and
+ * their 404s), on top of the state cache so that every change to the store drops it. Keys
+ * never carry attacker-sized data: the path without its query string (GOPROXY clients send
+ * none), or its SHA-256 when longer than {@link MAX_RAW_PATH_KEY}, and the SHA-256 of the
+ * `Authorization` header. Answers and 404s live in separate spaces with byte budgets, so
+ * made-up paths can churn the 404 space but never evict the answers or grow memory.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import type { StateCache } from "../registry/state_cache.ts";
+import type { Reply } from "./responses.ts";
+
+/** Paths up to this length are keys as they are; longer ones by their digest. */
+export const MAX_RAW_PATH_KEY = 256;
+/** Bytes of answers kept (space `reply`). */
+export const REPLY_BUDGET = 32 * 1024 * 1024;
+/** Bytes of 404 answers kept (space `reply404`). */
+export const NOT_FOUND_BUDGET = 4 * 1024 * 1024;
+/** Largest answer body kept; a go.mod may reach 16 MiB. */
+export const MAX_CACHED_REPLY_BYTES = 16 * 1024;
+
+/** The state-cache budgets of the reply spaces, for the {@link StateCache} constructor. */
+export const REPLY_SPACE_BUDGETS = { reply: REPLY_BUDGET, reply404: NOT_FOUND_BUDGET };
+
+interface CachedReply {
+  reply: Reply;
+  validUntil: number;
+}
+
+/**
+ * The cache key of a request: `null` for anything but `GET`. The origin and query string
+ * are left out (answers depend on neither), credentials count only by their digest.
+ *
+ * @example
+ * ```ts
+ * replyCacheKey(new Request("http://h/api/packages/a/go/m/@v/list?x=1")); // "/api/packages/a/go/m/@v/list\n"
+ * ```
+ */
+export function replyCacheKey(request: Request): string | null {
+  if (request.method !== "GET") return null;
+  const url = request.url;
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  const path = query < 0 ? url.slice(start) : url.slice(start, query);
+  const auth = request.headers.get("authorization");
+  return (path.length <= MAX_RAW_PATH_KEY ? path : sha256(path)) + "\n" +
+    (auth === null ? "" : sha256(auth));
+}
+
+/** Cached answers, read and written under keys from {@link replyCacheKey}. */
+export class ReplyCache {
+  /** Creates the cache over `state` (whose budgets include {@link REPLY_SPACE_BUDGETS}). */
+  constructor(private readonly state: StateCache) {}
+
+  /** A cached answer whose credentials are still valid, if any. */
+  lookup(key: string): Reply | undefined {
+    const hit = this.state.peek<CachedReply>("reply", key) ??
+      this.state.peek<CachedReply>("reply404", key);
+    return hit && hit.validUntil > Date.now() ? hit.reply : undefined;
+  }
+
+  /**
+   * Keeps an answer made during `epoch` (from {@link StateCache.freshEpoch}) whose
+   * credentials stay valid until `validUntil`; large bodies are not kept.
+   */
+  remember(key: string, reply: Reply, validUntil: number, epoch: number): void {
+    const size = typeof reply.body === "string" ? 2 * reply.body.length : reply.body.byteLength;
+    if (size > MAX_CACHED_REPLY_BYTES) return;
+    const space = reply.status === 404 ? "reply404" : "reply";
+    this.state.put(space, key, { reply, validUntil } satisfies CachedReply, epoch, size + 128);
+  }
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
