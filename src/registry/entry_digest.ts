@@ -184,7 +184,7 @@ export class EntryDigester {
         }
       }
     })();
-    drained.catch((err) => this.#fail(err));
+    drained.catch((err) => this.#fail(this.#inflateError(err)));
     this.#stream = { writer, drained };
     writer.write(GZIP_HEADER).catch(() => {});
   }

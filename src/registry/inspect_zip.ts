@@ -22,6 +22,7 @@ import {
   ZipRuleError,
 } from "../gomod/zipcheck.ts";
 import { type EntryDigest, EntryDigester } from "./entry_digest.ts";
+import type { ScannedEntry } from "./zip_prescan.ts";
 
 configure({ useWebWorkers: false });
 
@@ -51,6 +52,16 @@ function decodeName(raw: Uint8Array): string | null {
   }
 }
 
+/** How an inspection may use work done earlier. */
+export interface InspectOptions {
+  /**
+   * Digests of entries computed while the archive was received (by local header offset):
+   * used only for an entry whose local header, data offset, sizes, method and CRC-32 all
+   * agree with them; every other entry is read from `source`.
+   */
+  scanned?: (headerOffset: number) => ScannedEntry | undefined;
+}
+
 /**
  * Validates a module zip and computes its hashes. Throws {@link ZipRuleError} (naming the
  * rule and the entry) for every archive modyard refuses; other errors are I/O failures.
@@ -58,7 +69,10 @@ function decodeName(raw: Uint8Array): string | null {
  * {@link MAX_ZIP_ENTRIES}. Long validations pause every few milliseconds, so a large archive
  * never holds up other requests.
  */
-export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInspection> {
+export async function inspectModuleZip(
+  source: Reader<unknown>,
+  options: InspectOptions = {},
+): Promise<ZipInspection> {
   await checkEndRecord(source);
   let serial = 0;
   const reader = new ZipReader(source, {
@@ -95,7 +109,7 @@ export async function inspectModuleZip(source: Reader<unknown>): Promise<ZipInsp
       const name = infos[i].name!;
       checkEntryFormat(entry, name);
       const keep = name === prefix + "go.mod";
-      const { sha256, content } = await digestEntry(source, entry, name, keep);
+      const { sha256, content } = await digestEntry(source, entry, name, keep, options.scanned);
       hashed.push({ name, sha256 });
       if (keep) goMod = content;
       forget(entry);
@@ -303,6 +317,7 @@ async function digestEntry(
   entry: FileEntry,
   name: string,
   keep: boolean,
+  scanned?: (headerOffset: number) => ScannedEntry | undefined,
 ): Promise<EntryDigest> {
   try {
     await entry.getData!(undefined as never, { checkOverlappingEntryOnly: true });
@@ -312,6 +327,14 @@ async function digestEntry(
   }
   const dataOffset = (entry as unknown as { localDirectory: { dataOffset: number } })
     .localDirectory.dataOffset;
+  const early = keep ? undefined : scanned?.(entry.offset);
+  if (
+    early && early.dataOffset === dataOffset && early.compressedSize === entry.compressedSize &&
+    early.method === entry.compressionMethod && early.size === entry.uncompressedSize &&
+    early.crc32 === (entry.crc32 ?? 0) >>> 0
+  ) {
+    return { size: early.size, crc32: early.crc32, sha256: early.sha256, content: null };
+  }
   const digester = new EntryDigester({
     name,
     method: entry.compressionMethod,

@@ -1,6 +1,8 @@
 /**
- * Publishing a module version: stream the upload into KV chunks under a lease, validate
- * the stored archive through a KV-backed zip reader, hash it, and make it visible with one
+ * Publishing a module version: stream the upload into KV chunks under a lease while a scan
+ * digests its entries as they pass (src/registry/zip_prescan.ts), validate the stored
+ * archive through a KV-backed zip reader (reading back only the central directory, the
+ * local headers and whatever the scan could not vouch for), and make it visible with one
  * atomic commit that checks the version is still absent.
  *
  * @module
@@ -14,6 +16,7 @@ import { KvBlobReader } from "../store/kv_zip_reader.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { type Actor, audit } from "./audit.ts";
 import { inspectModuleZip } from "./inspect_zip.ts";
+import { ZipPrescan } from "./zip_prescan.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
 /** Why a publish was refused: the HTTP status and a plain-text reason. */
@@ -69,11 +72,13 @@ export async function publishModule(
   try {
     const zip = new ChunkWriter(lease, "zip");
     const sha256 = createHash("sha256");
-    if (body) await receive(body, zip, sha256, limits.maxZipSize);
+    const scan = new ZipPrescan();
+    if (body) await receive(body, zip, sha256, scan, limits.maxZipSize);
     await zip.close();
+    await scan.close();
     if (zip.size === 0) throw new PublishError(400, "empty upload: the body must be a module zip");
 
-    const analysis = await analyseZip(kv, lease, zip.size);
+    const analysis = await analyseZip(kv, lease, zip.size, scan);
     const { id } = analysis;
     const record: VersionRecord = {
       module: id.path,
@@ -180,11 +185,15 @@ function conflict(owner: string, record: VersionRecord, storedH1: string): Publi
   );
 }
 
-/** Streams the request body into the chunk writer and the hash, enforcing the size limit. */
+/**
+ * Streams the request body into the chunk writer, the hash and the entry scan, enforcing
+ * the size limit.
+ */
 async function receive(
   body: ReadableStream<Uint8Array>,
   zip: ChunkWriter,
   sha256: ReturnType<typeof createHash>,
+  scan: ZipPrescan,
   maxZipSize: number,
 ): Promise<void> {
   const reader = body.getReader();
@@ -205,13 +214,16 @@ async function receive(
     }
     sha256.update(next.value);
     await zip.write(next.value);
+    await scan.write(next.value);
   }
 }
 
-async function analyseZip(kv: Deno.Kv, lease: Lease, size: number) {
+async function analyseZip(kv: Deno.Kv, lease: Lease, size: number, scan: ZipPrescan) {
   let inspection;
   try {
-    inspection = await inspectModuleZip(new KvBlobReader(kv, lease.blobId, "zip", size));
+    inspection = await inspectModuleZip(new KvBlobReader(kv, lease.blobId, "zip", size), {
+      scanned: (headerOffset) => scan.lookup(headerOffset),
+    });
   } catch (err) {
     if (err instanceof ZipRuleError) throw new PublishError(400, err.message);
     throw err;
