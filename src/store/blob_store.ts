@@ -132,7 +132,8 @@ export class ChunkWriter {
   #pending = new Uint8Array(CHUNK_SIZE);
   #fill = 0;
   #batch: Uint8Array[] = [];
-  /** Chunks committed so far. */
+  #inflight: Promise<void> = Promise.resolve();
+  /** Chunks committed (or queued to be) so far. */
   chunks = 0;
   /** Bytes accepted so far. */
   size = 0;
@@ -158,27 +159,39 @@ export class ChunkWriter {
     }
   }
 
-  /** Commits whatever is still buffered. */
+  /** Commits whatever is still buffered, and waits until every commit is done. */
   async close(): Promise<void> {
     if (this.#fill > 0) {
       this.#batch.push(this.#pending.slice(0, this.#fill));
       this.#fill = 0;
     }
     await this.#flush();
+    await this.#inflight;
   }
 
+  /**
+   * Queues a commit of the batch and waits only for the one before it, so the store writes
+   * one batch while the next is received (the lease runs its commits one at a time, in
+   * order) and at most two batches are held. A failed commit surfaces at the next flush or
+   * at close.
+   */
   async #flush(): Promise<void> {
-    if (this.#batch.length === 0) return;
-    const batch = this.#batch;
-    this.#batch = [];
-    const first = this.chunks;
-    this.chunks += batch.length;
-    await this.lease.commit((op) => {
-      batch.forEach((chunk, i) =>
-        op.set(keys.blobChunk(this.lease.blobId, this.part, first + i), chunk)
-      );
-      return op;
-    });
+    const previous = this.#inflight;
+    if (this.#batch.length > 0) {
+      const batch = this.#batch;
+      this.#batch = [];
+      const first = this.chunks;
+      this.chunks += batch.length;
+      const commit = this.lease.commit((op) => {
+        batch.forEach((chunk, i) =>
+          op.set(keys.blobChunk(this.lease.blobId, this.part, first + i), chunk)
+        );
+        return op;
+      });
+      commit.catch(() => {}); // awaited by the next flush or by close
+      this.#inflight = commit;
+    }
+    await previous;
   }
 }
 
