@@ -35,8 +35,8 @@ export interface BenchData {
     threads: ThreadChoice;
     rows: Compared[];
   }[];
-  /** CPU profiles of modyard. */
-  profiles: { name: string; summary: ProfileSummary }[];
+  /** CPU profiles of modyard, with the CPU (cores, all threads) its process used meanwhile. */
+  profiles: { name: string; summary: ProfileSummary; serverCores: number }[];
   /** What bench/upload.ts reported. */
   upload: object;
   /** `go mod download`. */
@@ -222,11 +222,61 @@ export function renderReport(d: BenchData): string {
       ]),
     );
 
+  const share = (p: ProfileSummary, group: string) =>
+    p.groups.find((g) => g.name === group)?.share ?? 0;
+  const profileFacts = (p: ProfileSummary) => {
+    const idle = share(p, "idle (waiting for I/O)");
+    const busy = 1 - idle;
+    const of = (g: string) => `${fmt(busy > 0 ? share(p, g) / busy * 100 : 0)} %`;
+    const ours = p.functions.filter((f) => f.name.includes("src/")).slice(0, 4);
+    return `the JavaScript thread was busy ${
+      fmt(busy * 100)
+    } % of the load window; of that busy time
+Deno's runtime JavaScript (streams, Response/Headers, serve glue) took ${
+      of("Deno runtime (JS)")
+    }, modyard's own code ${of("modyard / bench code")}, the garbage collector ${
+      of("V8 garbage collector")
+    } and native work ${of("native (runtime, I/O, V8 outside JS)")}${
+      ours.length
+        ? `; modyard's costliest functions: ${
+          ours.map((f) => `\`${f.name}\` (${fmt(f.share * 100, 1)} %)`).join(", ")
+        }`
+        : ""
+    }.`;
+  };
+  const gapSection = [
+    ...dl.map((x, i) => {
+      const deno = x.rows.slice(1, -1);
+      const best = deno.reduce((a, b) => b.rps > a.rps ? b : a);
+      const prof = d.profiles[0]?.summary;
+      return `- **${x.zip} at ${x.connections} connections**: modyard is ${
+        fmt(x.ratio, 2)
+      }× nginx = (the best bare Deno server, "${best.name}", at ${
+        fmt(best.rps / x.nginx.rps, 2)
+      }× nginx) × (modyard at ${
+        fmt(x.ours.rps / best.rps, 2)
+      }× that server). The first factor is the
+  runtime's: nginx hands file pages to the socket with \`sendfile\` (no copy through user space, no
+  per-chunk work), a Deno response body is written chunk by chunk from JavaScript. The second
+  factor is modyard's.${
+        i === 0 && prof ? ` In the profile of this load (below), ${profileFacts(prof)}` : ""
+      }`;
+    }),
+    `- **Metadata**: \`.info\` is ${fmt(infoRatio, 2)}× the bare JSON server, which does nothing
+  but answer. ${
+      d.profiles[1]
+        ? `In the profile of the \`.info\` load (below), ${profileFacts(d.profiles[1].summary)}`
+        : ""
+    }`,
+  ].join("\n");
+
   const profileSection = d.profiles.map((p) =>
     `### ${p.name}
 
 Sampled ${fmt(p.summary.totalMs)} ms of the server's main thread during the load (start-up and
-the graceful stop left out).
+the graceful stop left out). Meanwhile the server process used ${
+      fmt(p.serverCores, 2)
+    } cores (all its threads, from /proc).
 
 ${
       table(
@@ -470,11 +520,23 @@ ${
 
 modyard was started with \`--cpu-prof\` and loaded as in the scenarios above for ${d.settings.seconds} s,
 then stopped with SIGTERM; bench/cpu_profile.ts sums the self time of each function
-(\`deno run -A bench/cpu_profile.ts FILE.cpuprofile\` prints the same for any profile). "idle" is
-time the JavaScript thread waited in the event loop: with a saturated server that is where Deno's
-Rust side (hyper, socket writes, KV reads on their own thread) works, so a large idle share under
-full load means the cost is below JavaScript.
+(\`deno run -A bench/cpu_profile.ts FILE.cpuprofile\` prints the same for any profile). The
+profile sees the JavaScript thread only: "idle" is time it waited in the event loop, which is
+where Deno's Rust side (hyper parsing and writing, op completions) runs on that same thread, and
+the KV store's SQLite work runs off the JavaScript thread. The server process's CPU over the same
+window (from /proc, all threads) says how much of that was work rather than waiting: a process
+near 1.0 core with a large idle share spends its time below JavaScript.
+
+${gapSection}
 
 ${profileSection}
 `;
+}
+
+if (import.meta.main) {
+  if (!Deno.args[0]) {
+    console.error("usage: report.ts DATA.json  (figures written by BENCH_DATA=… deno task bench)");
+    Deno.exit(2);
+  }
+  console.log(renderReport(JSON.parse(await Deno.readTextFile(Deno.args[0]))));
 }

@@ -4,7 +4,9 @@
  *
  * Settings (environment): BENCH_SECONDS (10) per measured wrk run, BENCH_ROUNDS (3) interleaved
  * rounds per side, BENCH_SOAK_SECONDS (60), BENCH_FILL_VERSIONS (10000) for the cold start,
- * BENCH_OUT (docs/benchmarks.md). Fails with a reason when a prerequisite is missing.
+ * BENCH_OUT (docs/benchmarks.md), BENCH_DATA (also write the figures as JSON there; re-render
+ * with `deno run -A bench/report.ts DATA.json`). Fails with a reason when a prerequisite is
+ * missing.
  *
  * @module
  */
@@ -14,6 +16,7 @@ import type { BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart, serveArgs } from "./cold_start.ts";
 import { chooseThreads, compareTargets, type Target } from "./compare.ts";
 import { readNewestProfile, summariseProfile } from "./cpu_profile.ts";
+import { cpuShare, cpuSnapshot } from "./cpu_usage.ts";
 import { buildDebianModules } from "./debian_modules.ts";
 import { createFixtures, publishFixtures } from "./fixtures.ts";
 import { measureGoDownload } from "./go_download.ts";
@@ -185,12 +188,16 @@ try {
     const profDir = await Deno.makeTempDir({ dir, prefix: "prof-" });
     const s = await spawnModyard(f.kvPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
     let tailMs = 0;
+    let serverCores = NaN;
     try {
+      const before = cpuSnapshot([s.pid]);
       await runWrk(`${s.url}/api/packages/bench/go${url}`, {
         connections,
         seconds: SECONDS,
+        threads: name.includes("zip") ? downloads[0].threads.threads : metaThreads.threads,
         serverPids: [s.pid],
       });
+      serverCores = cpuShare(before, cpuSnapshot([s.pid]), navigator.hardwareConcurrency).watched;
     } finally {
       const stopping = performance.now();
       await s.stop();
@@ -199,7 +206,7 @@ try {
     // Only the load: the samples of start-up and of the graceful stop are left out.
     const window = { tailMs, lengthMs: SECONDS * 1000 };
     const summary = summariseProfile(await readNewestProfile(profDir), 15, window);
-    profiles.push({ name, summary });
+    profiles.push({ name, summary, serverCores });
   }
 
   log("upload of a 100 MiB zip");
@@ -317,6 +324,8 @@ try {
   };
   const report = renderReport(data);
   await Deno.writeTextFile(OUT, report);
+  const dataOut = Deno.env.get("BENCH_DATA");
+  if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(data, null, 1) + "\n");
   console.log(report);
   log(`wrote ${OUT}`);
 } finally {
