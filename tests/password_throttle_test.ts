@@ -27,6 +27,7 @@ Deno.test(`40 guesses sent at once get ${MAX_FAILURES} password checks; the rest
   const server = await startTestServer();
   try {
     await createUser(server.kv, "alice", { password: "correct horse battery" });
+    await createUser(server.kv, "bob", { password: "bob's password" });
     const url = `${server.proxy("alice")}/example.com/none/@v/list`;
     const got = await statuses(
       Array.from(
@@ -36,6 +37,10 @@ Deno.test(`40 guesses sent at once get ${MAX_FAILURES} password checks; the rest
     );
     assertEquals(got.get(401), MAX_FAILURES, JSON.stringify([...got]));
     assertEquals(got.get(429), 40 - MAX_FAILURES, JSON.stringify([...got]));
+    // The (client, name) window is full for alice only: bob signs in from the same client.
+    const bob = await fetch(url, { headers: { authorization: basic("bob", "bob's password") } });
+    assertEquals(bob.status, 404); // authorised: the module just does not exist
+    await bob.body?.cancel();
   } finally {
     await server.close();
   }
