@@ -5,8 +5,16 @@ import { DownloadCounts, FLUSH_INTERVAL_MS } from "../src/registry/download_coun
 import { keys } from "../src/store/keys.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { get, startAppServer } from "./helpers/app_server.ts";
-import { basic, runCli, spawnServer } from "./helpers/server.ts";
-import { moduleZip } from "./helpers/zip.ts";
+import {
+  basic,
+  freePort,
+  MAIN_TS,
+  runCli,
+  type ServerProcess,
+  spawnServer,
+  waitUntilHealthy,
+} from "./helpers/server.ts";
+import { moduleZip, randomBytes } from "./helpers/zip.ts";
 
 const MOD = "example.com/counted";
 
@@ -21,16 +29,20 @@ async function apiDownloads(url: string): Promise<number> {
   return (await res.json()).downloads;
 }
 
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
+// SIGINT also with the settings before `serve` (main.ts then exits explicitly after the
+// command returns, which must wait for the counts).
+for (const [signal, flagsFirst] of [["SIGTERM", false], ["SIGINT", true]] as const) {
   Deno.test({
-    name: `counts add up after a graceful stop (${signal}): N downloads, N in the store`,
+    name: `counts add up after a graceful stop (${signal}${
+      flagsFirst ? ", flags before serve" : ""
+    }): N downloads, N in the store`,
     sanitizeResources: false,
     async fn() {
       const dir = await Deno.makeTempDir();
       const kvPath = `${dir}/modyard.kv`;
       assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
       const token = await runCli(kvPath, ["token", "create", "alice", "--scope", "write"]);
-      const server = await spawnServer(kvPath);
+      const server = flagsFirst ? await spawnFlagsFirst(kvPath) : await spawnServer(kvPath);
       try {
         const up = await fetch(`${server.url}/api/packages/alice/go/upload`, {
           method: "PUT",
@@ -65,6 +77,64 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     },
   });
 }
+
+Deno.test({
+  name: "SIGTERM stops accepting connections, lets a download in flight finish, and counts it",
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const kvPath = `${dir}/modyard.kv`;
+    assertEquals((await runCli(kvPath, ["user", "create", "alice"])).code, 0);
+    const token = await runCli(kvPath, ["token", "create", "alice", "--scope", "write"]);
+    const server = await spawnServer(kvPath);
+    try {
+      const zip = await moduleZip(MOD, "v1.0.0", {
+        "go.mod": `module ${MOD}\n`,
+        "data.bin": randomBytes(8_000_000),
+      });
+      const up = await fetch(`${server.url}/api/packages/alice/go/upload`, {
+        method: "PUT",
+        body: zip as Uint8Array<ArrayBuffer>,
+        headers: { authorization: basic("alice", token.stdout.trim()) },
+      });
+      await up.body?.cancel();
+      assertEquals(up.status, 201);
+      const res = await fetch(`${server.url}/api/packages/alice/go/${MOD}/@v/v1.0.0.zip`);
+      assertEquals(res.status, 200);
+      const reader = res.body!.getReader();
+      const pieces: Uint8Array[] = [(await reader.read()).value!];
+      server.child.kill("SIGTERM");
+      // New connections are refused once the listener is closed (within a second).
+      const client = Deno.createHttpClient({});
+      let refused = false;
+      for (let i = 0; i < 20 && !refused; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          const probe = await fetch(`${server.url}/healthz`, { client });
+          await probe.body?.cancel();
+        } catch {
+          refused = true;
+        }
+      }
+      client.close();
+      assertOk(refused, "a new connection was still accepted after SIGTERM");
+      for (let r = await reader.read(); !r.done; r = await reader.read()) pieces.push(r.value);
+      const got = new Uint8Array(await new Blob(pieces as Uint8Array<ArrayBuffer>[]).arrayBuffer());
+      assertEquals([got.length, got], [zip.length, zip]);
+      const status = await withTimeout(server.child.status, 10_000, "server did not stop");
+      assertEquals(status.code, 0);
+      const kv = await Deno.openKv(kvPath);
+      try {
+        assertEquals(await storedCount(kv), 1);
+      } finally {
+        kv.close();
+      }
+    } finally {
+      await server.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
 
 Deno.test("the JSON API includes downloads not yet written to the store; they are written within five seconds", async () => {
   const server = await startAppServer();
@@ -194,6 +264,29 @@ Deno.test("DownloadCounts: reading counts while a (slow) flush is in flight, or 
     kv.close();
   }
 });
+
+/** `main.ts --kv PATH --port N --hostname 127.0.0.1 serve`: settings before the command. */
+async function spawnFlagsFirst(kvPath: string): Promise<ServerProcess> {
+  const port = freePort();
+  const args = ["run", "-A", MAIN_TS, "--kv", kvPath, "--port", String(port)];
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [...args, "--hostname", "127.0.0.1", "serve"],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilHealthy(url);
+  return {
+    url,
+    child,
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
