@@ -197,6 +197,9 @@ async function receive(
   maxZipSize: number,
 ): Promise<void> {
   const reader = body.getReader();
+  // The scan of one piece (its inflation runs off the main thread) overlaps the receiving
+  // of the next; at most one piece waits for it.
+  let scanning = Promise.resolve();
   for (;;) {
     let next: ReadableStreamReadResult<Uint8Array>;
     try {
@@ -204,7 +207,7 @@ async function receive(
     } catch (err) {
       throw new PublishError(400, `the upload was interrupted: ${(err as Error).message}`);
     }
-    if (next.done) return;
+    if (next.done) return await scanning;
     if (zip.size + next.value.byteLength > maxZipSize) {
       await reader.cancel().catch(() => {});
       throw new PublishError(
@@ -212,9 +215,12 @@ async function receive(
         `module zip is too large (more than ${maxZipSize} bytes; limit is ${maxZipSize} bytes)`,
       );
     }
-    sha256.update(next.value);
-    await zip.write(next.value);
-    await scan.write(next.value);
+    const piece = next.value;
+    sha256.update(piece);
+    await zip.write(piece);
+    const previous = scanning;
+    scanning = previous.then(() => scan.write(piece));
+    await previous;
   }
 }
 

@@ -99,18 +99,22 @@ export class ZipPrescan {
   /** Content produced so far (bounded like a module's total size). */
   #produced = 0;
 
-  /** Takes the next bytes of the archive. */
+  /** Takes the next bytes of the archive. Never fails: a scan that cannot go on stops. */
   async write(bytes: Uint8Array): Promise<void> {
     let at = 0;
-    while (at < bytes.length && !this.#stopped) {
-      const rest = bytes.subarray(at);
-      const taken = this.#current
-        ? (this.#current.remaining === 0
-          ? this.#descriptorBytes(rest)
-          : await this.#dataBytes(rest))
-        : this.#headerBytes(rest);
-      at += taken;
-      this.#offset += taken;
+    try {
+      while (at < bytes.length && !this.#stopped) {
+        const rest = bytes.subarray(at);
+        const taken = this.#current
+          ? (this.#current.remaining === 0
+            ? this.#descriptorBytes(rest)
+            : await this.#dataBytes(rest))
+          : this.#headerBytes(rest);
+        at += taken;
+        this.#offset += taken;
+      }
+    } catch {
+      this.#stop(); // validation reads whatever the scan did not vouch for
     }
   }
 
