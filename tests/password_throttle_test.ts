@@ -8,7 +8,6 @@ import {
   MAX_ACCOUNT_FAILURES,
   MAX_CLIENT_FAILURES,
   MAX_FAILURES,
-  PasswordThrottle,
 } from "../src/registry/throttle.ts";
 import { openStore } from "../src/store/open_store.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
