@@ -10,7 +10,7 @@ import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
 import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts";
-import { type Reply, replyResponse } from "./http/responses.ts";
+import type { Reply } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
@@ -40,7 +40,12 @@ import {
   PasswordThrottle,
   type ThrottleLimits,
 } from "./registry/throttle.ts";
-import { REPLY_SPACE_BUDGETS, ReplyCache, replyCacheKey } from "./http/reply_cache.ts";
+import {
+  COMMON_HEADERS,
+  REPLY_SPACE_BUDGETS,
+  ReplyCache,
+  replyCacheKey,
+} from "./http/reply_cache.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
@@ -88,7 +93,7 @@ export function appOptionsFrom(config: Config): AppOptions {
 /** A running app: its handler and the means to stop its background work. */
 export interface App {
   /** The request handler; `info` (from `Deno.serve`) gives the client address. */
-  fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response>;
+  fetch(request: Request, info?: Deno.ServeHandlerInfo): Response | Promise<Response>;
   /** The store the app serves from. */
   kv: Deno.Kv;
   /**
@@ -286,16 +291,15 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   }
 
   /**
-   * Answers a request. Small metadata answers are cached per (path, credentials digest)
-   * until the store changes; the credentials were checked when the answer was made, and
-   * stay valid until the cached validUntil.
+   * Answers a request that the reply cache could not. Small metadata answers are cached per
+   * (path, credentials digest) until the store changes; the credentials were checked when
+   * the answer was made, and stay valid until the cached validUntil.
    */
-  async function answer(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
-    const cacheKey = replyCacheKey(request);
-    if (cacheKey !== null) {
-      const hit = replies.lookup(cacheKey);
-      if (hit) return replyResponse(request, hit);
-    }
+  async function answer(
+    request: Request,
+    info: Deno.ServeHandlerInfo | undefined,
+    cacheKey: string | null,
+  ): Promise<Response> {
     const epoch = cache.freshEpoch();
     const out: { ctx?: RequestContext } = {};
     const remember = (reply: Reply) => {
@@ -330,10 +334,13 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
 
   return {
     kv,
-    async fetch(request: Request, info?: Deno.ServeHandlerInfo): Promise<Response> {
-      const response = await answer(request, info);
-      response.headers.set("x-content-type-options", "nosniff");
-      return response;
+    fetch(request: Request, info?: Deno.ServeHandlerInfo): Response | Promise<Response> {
+      const cacheKey = replyCacheKey(request);
+      const hit = cacheKey === null ? undefined : replies.respond(cacheKey, request);
+      return hit ?? answer(request, info, cacheKey).then((response) => {
+        for (const [name, value] of COMMON_HEADERS) response.headers.set(name, value);
+        return response;
+      });
     },
     async close() {
       cache.close();

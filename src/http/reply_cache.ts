@@ -11,7 +11,7 @@
 
 import { createHash } from "node:crypto";
 import type { StateCache } from "../registry/state_cache.ts";
-import type { Reply } from "./responses.ts";
+import { cacheHeaders, notModified, type Reply } from "./responses.ts";
 
 /** Paths up to this length are keys as they are; longer ones by their digest. */
 export const MAX_RAW_PATH_KEY = 256;
@@ -25,9 +25,15 @@ export const MAX_CACHED_REPLY_BYTES = 16 * 1024;
 /** The state-cache budgets of the reply spaces, for the {@link StateCache} constructor. */
 export const REPLY_SPACE_BUDGETS = { reply: REPLY_BUDGET, reply404: NOT_FOUND_BUDGET };
 
+/** Headers every answer carries. */
+export const COMMON_HEADERS: readonly [string, string][] = [["x-content-type-options", "nosniff"]];
+
 interface CachedReply {
   reply: Reply;
   validUntil: number;
+  /** The headers of a full answer and of a 304, built once when the reply is kept. */
+  headers: [string, string][];
+  notModifiedHeaders: [string, string][];
 }
 
 /**
@@ -55,11 +61,20 @@ export class ReplyCache {
   /** Creates the cache over `state` (whose budgets include {@link REPLY_SPACE_BUDGETS}). */
   constructor(private readonly state: StateCache) {}
 
-  /** A cached answer whose credentials are still valid, if any. */
-  lookup(key: string): Reply | undefined {
+  /**
+   * The response to `request` from a cached answer whose credentials are still valid (a 304
+   * when the client has it), or `undefined`. The hot path of metadata reads: no parsing, no
+   * header building beyond the `Response` itself.
+   */
+  respond(key: string, request: Request): Response | undefined {
     const hit = this.state.peek<CachedReply>("reply", key) ??
       this.state.peek<CachedReply>("reply404", key);
-    return hit && hit.validUntil > Date.now() ? hit.reply : undefined;
+    if (!hit || hit.validUntil <= Date.now()) return undefined;
+    const { reply } = hit;
+    if (reply.policy.kind === "immutable" && notModified(request, reply.policy)) {
+      return new Response(null, { status: 304, headers: hit.notModifiedHeaders });
+    }
+    return new Response(reply.body, { status: reply.status, headers: hit.headers });
   }
 
   /**
@@ -70,7 +85,14 @@ export class ReplyCache {
     const size = typeof reply.body === "string" ? 2 * reply.body.length : reply.body.byteLength;
     if (size > MAX_CACHED_REPLY_BYTES) return;
     const space = reply.status === 404 ? "reply404" : "reply";
-    this.state.put(space, key, { reply, validUntil } satisfies CachedReply, epoch, size + 128);
+    const policyHeaders = cacheHeaders(reply.policy);
+    const cached: CachedReply = {
+      reply,
+      validUntil,
+      headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],
+      notModifiedHeaders: [...policyHeaders, ...COMMON_HEADERS],
+    };
+    this.state.put(space, key, cached, epoch, size + 512);
   }
 }
 
