@@ -2,7 +2,7 @@
 // clients; attempts count before the slow check; memory stays flat whatever the names; and the
 // work of a refusal does not reveal whether an account has a password.
 import { createToken, createUser } from "../src/registry/accounts.ts";
-import { Authenticator } from "../src/registry/authenticate.ts";
+import { Authenticator, BusyError } from "../src/registry/authenticate.ts";
 import { StateCache } from "../src/registry/state_cache.ts";
 import {
   MAX_ACCOUNT_FAILURES,
@@ -171,6 +171,33 @@ Deno.test("a refused password costs one derivation whether or not the account ex
       assertEquals(await auth.authenticate({ kind: "basic", user, secret: "guess" }), null);
       assertEquals(auth.passwordChecks - before, 1, user);
     }
+  } finally {
+    cache.close();
+    kv.close();
+  }
+});
+
+Deno.test("at most 2 password checks run at once and 32 wait: of 40 at once, exactly 6 are busy", async () => {
+  const kv = await openStore(":memory:");
+  const cache = new StateCache(kv);
+  try {
+    await createUser(kv, "alice", { password: "correct horse battery" });
+    const auth = new Authenticator(kv, cache);
+    await auth.user("alice"); // cached, so all 40 reach the slots together
+    const outcomes = await Promise.all(
+      Array.from(
+        { length: 40 },
+        (_, i) =>
+          auth.authenticate({ kind: "basic", user: "alice", secret: `guess ${i}` }).then(
+            (p) => (p === null ? "refused" : "accepted"),
+            (err) => (err instanceof BusyError ? "busy" : `error ${err}`),
+          ),
+      ),
+    );
+    const count = (what: string) => outcomes.filter((o) => o === what).length;
+    assertEquals(count("busy"), 40 - 2 - 32, outcomes.join(","));
+    assertEquals(count("refused"), 34);
+    assertEquals(auth.passwordChecks, 34);
   } finally {
     cache.close();
     kv.close();
