@@ -184,6 +184,7 @@ Deno.test("account inputs have ranges: 400 or 413 with the reason, never 500", a
     const root = `Bearer ${(await createToken(server.kv, "root", { scope: "write" })).token}`;
     const cases: [string, string, unknown, number, string][] = [
       ["/admin/users", "POST", { name: "bob", password: "x" }, 400, "at least 8 characters"],
+      ["/admin/users", "POST", { name: "bob", admin: "yes" }, 400, `"admin" must be`],
       ["/admin/users", "POST", { name: "bob", password: "p".repeat(1025) }, 400, "at most"],
       ["/admin/users", "POST", { name: "b".repeat(60_000) }, 400, "at most 256"],
       ["/user/tokens", "POST", { expires_in_days: 1e300 }, 400, "expires_in_days"],

@@ -123,6 +123,9 @@ export async function adminUsers(ctx: RequestContext): Promise<Response> {
   const bootstrap = ctx.principal?.via === "bootstrap";
   if (!bootstrap) requireAdmin(ctx);
   const b = await body(ctx);
+  if (b.admin !== undefined && typeof b.admin !== "boolean") {
+    throw new HttpError(400, `"admin" must be true or false`);
+  }
   // The bootstrap token may only create the first admin.
   if (bootstrap && b.admin !== true) {
     throw new HttpError(403, "the bootstrap token may only create an admin");
