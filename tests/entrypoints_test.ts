@@ -3,6 +3,7 @@
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { basic, freePort, MAIN_TS, runCli, waitUntilHealthy } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
+import { outputWithin } from "./helpers/go.ts";
 
 const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
 
@@ -42,11 +43,16 @@ Deno.test("deno serve serve.ts serves the same app, with the store from MODYARD_
 });
 
 Deno.test("main.ts without a command prints its usage and exits 2 instead of listening", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN_TS],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await outputWithin(
+    Deno.execPath(),
+    {
+      args: ["run", "-A", MAIN_TS],
+      stdout: "piped",
+      stderr: "piped",
+    },
+    60_000,
+    "main.ts without a command",
+  );
   assertEquals(out.code, 2);
   assertIncludes(new TextDecoder().decode(out.stderr), "usage: main.ts COMMAND");
 });
@@ -92,21 +98,26 @@ Deno.test("a store with an unknown layout version is refused at startup with a c
 Deno.test("the start task's permissions refuse a store elsewhere with a one-line reason", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read=./data",
-        "--allow-write=./data",
-        MAIN_TS,
-        "serve",
-        "--kv",
-        `${dir}/elsewhere.kv`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await outputWithin(
+      Deno.execPath(),
+      {
+        args: [
+          "run",
+          "--allow-net",
+          "--allow-env",
+          "--allow-read=./data",
+          "--allow-write=./data",
+          MAIN_TS,
+          "serve",
+          "--kv",
+          `${dir}/elsewhere.kv`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      },
+      60_000,
+      "main.ts serve with the start task's permissions",
+    );
     const stderr = new TextDecoder().decode(out.stderr);
     assertEquals(out.code, 1);
     assertIncludes(stderr, `Cannot open the KV store at "${dir}/elsewhere.kv": no permission.`);

@@ -2,7 +2,7 @@
 // and downloads and installs a private owner's module; without the netrc entry it fails
 // and shows modyard's 401 reason.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { goPrerequisites, goSandbox } from "./helpers/go.ts";
+import { goPrerequisites, goSandbox, outputWithin } from "./helpers/go.ts";
 import { basic, runCli, spawnServer } from "./helpers/server.ts";
 import { makeCertificates } from "./helpers/tls.ts";
 import { moduleZip } from "./helpers/zip.ts";
@@ -54,7 +54,12 @@ Deno.test({
       assertEquals(JSON.parse(dl.stdout).Sum, published.h1);
       const install = await go.run(["install", `${MOD}@v1.0.0`], go.dir, { ...env, GOFLAGS: "" });
       assertEquals(install.code, 0, install.stderr);
-      const ran = await new Deno.Command(`${go.dir}/gopath/bin/tool`, { stdout: "piped" }).output();
+      const ran = await outputWithin(
+        `${go.dir}/gopath/bin/tool`,
+        { stdout: "piped" },
+        60_000,
+        "the installed tool program",
+      );
       assertEquals(new TextDecoder().decode(ran.stdout), "private tool\n");
 
       const anonymous = await go.run(["mod", "download", "-json", `${MOD}@v1.0.0`], go.dir, {

@@ -2,7 +2,7 @@
 // (already published, with both hashes) and 4 (auth); credentials from MODYARD_TOKEN,
 // --token-stdin and .netrc.
 import { assertEquals, assertIncludes, assertMatch } from "./helpers/assert.ts";
-import { goPrerequisites, goSandbox } from "./helpers/go.ts";
+import { goPrerequisites, goSandbox, outputWithin } from "./helpers/go.ts";
 import { MAIN_TS, runCli, runMain, spawnServer } from "./helpers/server.ts";
 
 function publish(args: string[], env: Record<string, string> = {}, stdin?: string) {
@@ -57,8 +57,12 @@ Deno.test({
         GOFLAGS: "",
       });
       assertEquals(install.code, 0, install.stderr);
-      const ran = await new Deno.Command(`${go.dir}/gopath/bin/greet`, { stdout: "piped" })
-        .output();
+      const ran = await outputWithin(
+        `${go.dir}/gopath/bin/greet`,
+        { stdout: "piped" },
+        60_000,
+        "the installed greet program",
+      );
       assertEquals(new TextDecoder().decode(ran.stdout), "greetings\n");
       const sum = JSON.parse(
         (await go.run(["mod", "download", "-json", "acme.example.com/greet@v1.0.0"], go.dir))
@@ -121,12 +125,17 @@ Deno.test({
       ]
         .map((a) => `'${a}'`).join(" ");
       // script(1) gives the command a pseudo-terminal, as an interactive user has.
-      const out = await new Deno.Command("script", {
-        args: ["-qec", command, "/dev/null"],
-        env: { MODYARD_TOKEN: token },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+      const out = await outputWithin(
+        "script",
+        {
+          args: ["-qec", command, "/dev/null"],
+          env: { MODYARD_TOKEN: token },
+          stdout: "piped",
+          stderr: "piped",
+        },
+        120_000,
+        "publish under script(1)",
+      );
       const text = new TextDecoder().decode(out.stdout);
       assertEquals(out.code, 0, text);
       assertMatch(text, /\r\[=+\s*\] \d+\.\d\/\d+\.\d MiB 100% [\d.]+ MB\/s/);

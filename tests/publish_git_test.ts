@@ -3,20 +3,26 @@
 // ignored or uncommitted ones), and a dirty tree is refused without --allow-dirty.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { runMain } from "./helpers/server.ts";
+import { outputWithin } from "./helpers/go.ts";
 
 async function sh(cwd: string, ...args: string[]) {
-  const out = await new Deno.Command("git", {
-    args,
-    cwd,
-    env: {
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.com",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.com",
+  const out = await outputWithin(
+    "git",
+    {
+      args,
+      cwd,
+      env: {
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.com",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.com",
+      },
+      stdout: "piped",
+      stderr: "piped",
     },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+    60_000,
+    `git ${args[0]}`,
+  );
   if (!out.success) {
     throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
   }

@@ -4,7 +4,13 @@
 import { buildModuleZip } from "../src/cli/build_zip.ts";
 import { filesFromDir } from "../src/cli/module_source.ts";
 import { assertEquals } from "./helpers/assert.ts";
-import { buildGoHelper, GOCODE, goPrerequisites } from "./helpers/go.ts";
+import {
+  buildGoHelper,
+  GO_TIMEOUT_MS,
+  GOCODE,
+  goPrerequisites,
+  outputWithin,
+} from "./helpers/go.ts";
 
 const TREES: [dir: string, version: string][] = [
   ["golang.org/x/sys", "v0.3.0"],
@@ -34,10 +40,15 @@ Deno.test({
       for (const [dir, version] of TREES) {
         const files = await filesFromDir(`${GOCODE}/${dir}`);
         const ours = await buildModuleZip(files, dir, version, `${work}/ours.zip`);
-        const theirs = await new Deno.Command(helper, {
-          args: [`${GOCODE}/${dir}`, dir, version, `${work}/theirs.zip`],
-          stdout: "piped",
-        }).output();
+        const theirs = await outputWithin(
+          helper,
+          {
+            args: [`${GOCODE}/${dir}`, dir, version, `${work}/theirs.zip`],
+            stdout: "piped",
+          },
+          GO_TIMEOUT_MS,
+          `xmodcreate ${dir}`,
+        );
         results[dir] = [ours.h1, new TextDecoder().decode(theirs.stdout).trim()];
       }
       for (const [dir, [ours, theirs]] of Object.entries(results)) {

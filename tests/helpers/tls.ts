@@ -4,9 +4,15 @@
  * @module
  */
 
+import { outputWithin } from "./go.ts";
+
 async function openssl(args: string[], cwd: string) {
-  const out = await new Deno.Command("openssl", { args, cwd, stdout: "null", stderr: "piped" })
-    .output();
+  const out = await outputWithin(
+    "openssl",
+    { args, cwd, stdout: "null", stderr: "piped" },
+    60_000,
+    `openssl ${args[0]}`,
+  );
   if (out.code !== 0) {
     throw new Error(`openssl ${args[0]}: ${new TextDecoder().decode(out.stderr)}`);
   }
