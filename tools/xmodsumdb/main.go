@@ -1,0 +1,334 @@
+// Command xmodsumdb answers, for one JSON request on standard input, what
+// golang.org/x/mod/sumdb/note and golang.org/x/mod/sumdb/tlog compute: keys, signed
+// notes, opened notes, tree hashes, stored hashes, proofs, tiles and parses of tile
+// paths, tree heads and records. modyard's tests compare src/sumdb with these answers.
+//
+// Built in GOPATH mode against the x/mod that Debian ships:
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o xmodsumdb .
+//
+// Input: one JSON object whose "op" is keygen, sign, open, keys, tree or parse (see the
+// request struct). Output: one JSON object. Byte strings travel as base64.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+type sig struct {
+	Name   string `json:"name"`
+	Hash   uint32 `json:"hash"`
+	Base64 string `json:"base64"`
+}
+
+type request struct {
+	Op string `json:"op"`
+
+	// keygen: a key pair for Name from the 32 bytes of Seed (the randomness GenerateKey reads).
+	Name string `json:"name"`
+	Seed []byte `json:"seed"`
+
+	// sign: Text (with Sigs already on it) signed by SignerKeys, in order.
+	// open: Msg opened with VerifierKeys.
+	// keys: each of SignerKeys and VerifierKeys parsed.
+	SignerKeys   []string `json:"signerKeys"`
+	VerifierKeys []string `json:"verifierKeys"`
+	Text         string   `json:"text"`
+	Sigs         []sig    `json:"sigs"`
+	Msg          []byte   `json:"msg"`
+
+	// tree: the log of Records, and what is asked of it.
+	Records      [][]byte   `json:"records"`
+	StoredHashes bool       `json:"storedHashes"`
+	TreeSizes    []int64    `json:"treeSizes"`    // tree hashes, hash tiles (NewTiles(8, 0, t)), signed heads
+	RecordProofs [][2]int64 `json:"recordProofs"` // [t, n]: ProveRecord(t, n)
+	TreeProofs   [][2]int64 `json:"treeProofs"`   // [t, n]: ProveTree(t, n)
+	TileHeight   int        `json:"tileHeight"`   // default 8
+	Lookups      [][2]int64 `json:"lookups"`      // [t, id]: FormatRecord(id) + head of size t signed by SignerKeys
+
+	// parse: tile paths, tree heads and record messages parsed by tlog.
+	TilePaths  []string `json:"tilePaths"`
+	Trees      [][]byte `json:"trees"`
+	RecordMsgs [][]byte `json:"recordMsgs"`
+}
+
+type opened struct {
+	Text       string `json:"text"`
+	Sigs       []sig  `json:"sigs"`
+	Unverified []sig  `json:"unverified"`
+	Err        string `json:"err"`
+}
+
+type tile struct {
+	Path string `json:"path"`
+	Data []byte `json:"data"`
+}
+
+type parsedTile struct {
+	H   int    `json:"h"`
+	L   int    `json:"l"`
+	N   int64  `json:"n"`
+	W   int    `json:"w"`
+	Err string `json:"err"`
+}
+
+type parsedTree struct {
+	N    int64     `json:"n"`
+	Hash tlog.Hash `json:"hash"`
+	Err  string    `json:"err"`
+}
+
+type parsedRecord struct {
+	ID   int64  `json:"id"`
+	Text []byte `json:"text"`
+	Rest []byte `json:"rest"`
+	Err  string `json:"err"`
+}
+
+type keyAnswer struct {
+	Name string `json:"name"`
+	Hash uint32 `json:"hash"`
+	Err  string `json:"err"`
+}
+
+type answer struct {
+	Err           string             `json:"err,omitempty"`
+	SignerKey     string             `json:"signerKey,omitempty"`
+	VerifierKey   string             `json:"verifierKey,omitempty"`
+	Msg           []byte             `json:"msg,omitempty"`
+	Opened        *opened            `json:"opened,omitempty"`
+	Signers       []keyAnswer        `json:"signers,omitempty"`
+	Verifiers     []keyAnswer        `json:"verifiers,omitempty"`
+	StoredHashes  []tlog.Hash        `json:"storedHashes,omitempty"`
+	TreeHashes    []tlog.Hash        `json:"treeHashes,omitempty"`
+	Tiles         [][]tile           `json:"tiles,omitempty"`
+	Heads         [][]byte           `json:"heads,omitempty"`
+	RecordProofs  []tlog.RecordProof `json:"recordProofs,omitempty"`
+	TreeProofs    []tlog.TreeProof   `json:"treeProofs,omitempty"`
+	Lookups       [][]byte           `json:"lookups,omitempty"`
+	ParsedTiles   []parsedTile       `json:"parsedTiles,omitempty"`
+	ParsedTrees   []parsedTree       `json:"parsedTrees,omitempty"`
+	ParsedRecords []parsedRecord     `json:"parsedRecords,omitempty"`
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func signers(keys []string) ([]note.Signer, error) {
+	var out []note.Signer
+	for _, k := range keys {
+		s, err := note.NewSigner(k)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func sigsOf(list []note.Signature) []sig {
+	out := []sig{}
+	for _, s := range list {
+		out = append(out, sig{s.Name, s.Hash, s.Base64})
+	}
+	return out
+}
+
+func run(req request) (answer, error) {
+	var a answer
+	switch req.Op {
+	case "keygen":
+		skey, vkey, err := note.GenerateKey(bytes.NewReader(req.Seed), req.Name)
+		if err != nil {
+			return a, err
+		}
+		a.SignerKey, a.VerifierKey = skey, vkey
+	case "keys":
+		for _, k := range req.SignerKeys {
+			s, err := note.NewSigner(k)
+			if err != nil {
+				a.Signers = append(a.Signers, keyAnswer{Err: err.Error()})
+			} else {
+				a.Signers = append(a.Signers, keyAnswer{Name: s.Name(), Hash: s.KeyHash()})
+			}
+		}
+		for _, k := range req.VerifierKeys {
+			v, err := note.NewVerifier(k)
+			if err != nil {
+				a.Verifiers = append(a.Verifiers, keyAnswer{Err: err.Error()})
+			} else {
+				a.Verifiers = append(a.Verifiers, keyAnswer{Name: v.Name(), Hash: v.KeyHash()})
+			}
+		}
+	case "sign":
+		ss, err := signers(req.SignerKeys)
+		if err != nil {
+			return a, err
+		}
+		n := &note.Note{Text: req.Text}
+		for _, s := range req.Sigs {
+			n.Sigs = append(n.Sigs, note.Signature{Name: s.Name, Hash: s.Hash, Base64: s.Base64})
+		}
+		msg, err := note.Sign(n, ss...)
+		if err != nil {
+			a.Err = err.Error()
+		} else {
+			a.Msg = msg
+		}
+	case "open":
+		var vs []note.Verifier
+		for _, k := range req.VerifierKeys {
+			v, err := note.NewVerifier(k)
+			if err != nil {
+				return a, err
+			}
+			vs = append(vs, v)
+		}
+		n, err := note.Open(req.Msg, note.VerifierList(vs...))
+		o := &opened{Err: errString(err)}
+		if e, ok := err.(*note.UnverifiedNoteError); ok {
+			n = e.Note
+		}
+		if n != nil {
+			o.Text, o.Sigs, o.Unverified = n.Text, sigsOf(n.Sigs), sigsOf(n.UnverifiedSigs)
+		}
+		a.Opened = o
+	case "tree":
+		return tree(req)
+	case "parse":
+		for _, p := range req.TilePaths {
+			t, err := tlog.ParseTilePath(p)
+			a.ParsedTiles = append(a.ParsedTiles, parsedTile{t.H, t.L, t.N, t.W, errString(err)})
+		}
+		for _, text := range req.Trees {
+			t, err := tlog.ParseTree(text)
+			a.ParsedTrees = append(a.ParsedTrees, parsedTree{t.N, t.Hash, errString(err)})
+		}
+		for _, msg := range req.RecordMsgs {
+			id, text, rest, err := tlog.ParseRecord(msg)
+			a.ParsedRecords = append(a.ParsedRecords, parsedRecord{id, text, rest, errString(err)})
+		}
+	default:
+		return a, fmt.Errorf("unknown op %q", req.Op)
+	}
+	return a, nil
+}
+
+type hashes []tlog.Hash
+
+func (h hashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if x < 0 || x >= int64(len(h)) {
+			return nil, fmt.Errorf("index %d not stored", x)
+		}
+		out[i] = h[x]
+	}
+	return out, nil
+}
+
+func tree(req request) (answer, error) {
+	var a answer
+	var stored hashes
+	for i, r := range req.Records {
+		h, err := tlog.StoredHashes(int64(i), r, stored)
+		if err != nil {
+			return a, err
+		}
+		stored = append(stored, h...)
+	}
+	if req.StoredHashes {
+		a.StoredHashes = stored
+	}
+	height := req.TileHeight
+	if height == 0 {
+		height = 8
+	}
+	ss, err := signers(req.SignerKeys)
+	if err != nil {
+		return a, err
+	}
+	head := func(t int64) ([]byte, error) {
+		th, err := tlog.TreeHash(t, stored)
+		if err != nil {
+			return nil, err
+		}
+		return note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: t, Hash: th}))}, ss...)
+	}
+	for _, t := range req.TreeSizes {
+		th, err := tlog.TreeHash(t, stored)
+		if err != nil {
+			return a, err
+		}
+		a.TreeHashes = append(a.TreeHashes, th)
+		var ts []tile
+		for _, tl := range tlog.NewTiles(height, 0, t) {
+			data, err := tlog.ReadTileData(tl, stored)
+			if err != nil {
+				return a, err
+			}
+			ts = append(ts, tile{tl.Path(), data})
+		}
+		a.Tiles = append(a.Tiles, ts)
+		if len(ss) > 0 {
+			msg, err := head(t)
+			if err != nil {
+				return a, err
+			}
+			a.Heads = append(a.Heads, msg)
+		}
+	}
+	for _, q := range req.RecordProofs {
+		p, err := tlog.ProveRecord(q[0], q[1], stored)
+		if err != nil {
+			return a, err
+		}
+		a.RecordProofs = append(a.RecordProofs, p)
+	}
+	for _, q := range req.TreeProofs {
+		p, err := tlog.ProveTree(q[0], q[1], stored)
+		if err != nil {
+			return a, err
+		}
+		a.TreeProofs = append(a.TreeProofs, p)
+	}
+	for _, q := range req.Lookups {
+		msg, err := tlog.FormatRecord(q[1], req.Records[q[1]])
+		if err != nil {
+			return a, err
+		}
+		signed, err := head(q[0])
+		if err != nil {
+			return a, err
+		}
+		a.Lookups = append(a.Lookups, append(msg, signed...))
+	}
+	return a, nil
+}
+
+func main() {
+	var req request
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		fmt.Fprintln(os.Stderr, "xmodsumdb: reading request:", err)
+		os.Exit(2)
+	}
+	a, err := run(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "xmodsumdb:", err)
+		os.Exit(1)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(a); err != nil {
+		fmt.Fprintln(os.Stderr, "xmodsumdb: writing answer:", err)
+		os.Exit(1)
+	}
+}
