@@ -45,6 +45,9 @@ const SYNC_INFLATE_LIMIT = 1024 * 1024;
 /** …if they declare at most this many bytes of content. */
 const SYNC_OUTPUT_LIMIT = 16 * 1024 * 1024;
 
+/** SHA-256 of no bytes (many entries are empty: no hash object for them). */
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 
 function gzipTrailer(crc: number, size: number): Uint8Array<ArrayBuffer> {
@@ -68,7 +71,7 @@ function gzipTrailer(crc: number, size: number): Uint8Array<ArrayBuffer> {
  * ```
  */
 export class EntryDigester {
-  #hash = createHash("sha256");
+  #hash: ReturnType<typeof createHash> | null = null;
   #crc = 0;
   #size = 0;
   #kept: Uint8Array[] = [];
@@ -121,7 +124,7 @@ export class EntryDigester {
     return {
       size: this.#size,
       crc32: this.#crc,
-      sha256: this.#hash.digest("hex"),
+      sha256: this.#hash ? this.#hash.digest("hex") : EMPTY_SHA256,
       content: this.keep ? concat(this.#kept, this.#size) : null,
     };
   }
@@ -137,7 +140,7 @@ export class EntryDigester {
     this.#size += bytes.byteLength;
     if (this.#size > this.entry.size) throw this.#fail(this.#tooLarge());
     this.#crc = zlib.crc32(bytes, this.#crc);
-    this.#hash.update(bytes);
+    (this.#hash ??= createHash("sha256")).update(bytes);
     if (this.keep) this.#kept.push(bytes.slice());
   }
 

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { configure, type Entry, type FileEntry, type Reader, ZipReader } from "@zip.js/zip.js";
+import { configure, type Entry, type Reader, ZipReader } from "@zip.js/zip.js";
+import { createHash } from "node:crypto";
 import { goModHash1, hash1, type HashedFile } from "../gomod/dirhash.ts";
 import { parseModFile, type Retraction } from "../gomod/modfile.ts";
 import { goQuote } from "../gomod/quote.ts";
@@ -22,6 +23,7 @@ import {
   ZipRuleError,
 } from "../gomod/zipcheck.ts";
 import { type EntryDigest, EntryDigester } from "./entry_digest.ts";
+import { type CentralRecord, checkLocalHeader, findOverlap } from "./local_headers.ts";
 import type { ScannedEntry } from "./zip_prescan.ts";
 
 configure({ useWebWorkers: false });
@@ -77,9 +79,7 @@ export async function inspectModuleZip(
   let serial = 0;
   const reader = new ZipReader(source, {
     useWebWorkers: false,
-    checkCrc32: true,
     strictness: "strict",
-    checkOverlappingEntry: true,
     // Names are judged by the Go rules on the raw bytes, below, not by zip.js.
     filenameValidation: "tolerant",
     // zip.js's strict mode would refuse duplicate names before the Go rules can name them;
@@ -88,12 +88,23 @@ export async function inspectModuleZip(
   });
   const pacer = new Pacer();
   try {
-    // Two passes over the central directory: zip.js's entry objects take kilobytes each,
-    // so the first pass keeps only names and sizes for the Go rules, and the second reads
-    // the entries one at a time.
+    // zip.js reads the central directory; its entry objects take kilobytes each, so only
+    // compact records are kept, and the local headers and data are read from those.
     const infos: ZipEntryInfo[] = [];
+    const records: Central[] = [];
     await forEachEntry(reader, pacer, (entry) => {
       infos.push({ name: decodeName(entry.rawFilename), size: entry.uncompressedSize });
+      records.push({
+        offset: entry.offset,
+        compressedSize: entry.compressedSize,
+        uncompressedSize: entry.uncompressedSize,
+        crc32: (entry.crc32 ?? 0) >>> 0,
+        method: entry.compressionMethod,
+        flags: entry.rawBitFlag ?? 0,
+        zip64: entry.zip64,
+        directory: entry.directory,
+        encrypted: entry.encrypted,
+      });
     });
     const id = identifyModule(infos);
     const checker = new ZipEntryChecker(id);
@@ -103,25 +114,42 @@ export async function inspectModuleZip(
     }
     checker.finish();
     const prefix = `${id.path}@${id.version}/`;
+    const dataLimit = Math.min(source.size, reader.directoryOffset ?? source.size);
+    const dataOffsets = new Float64Array(records.length);
+    const starts = new Float64Array(records.length), ends = new Float64Array(records.length);
+    for (const [i, record] of records.entries()) {
+      checkEntryFormat(record, infos[i].name!);
+      const layout = await checkLocalHeader(source, record, infos[i].name!, dataLimit);
+      dataOffsets[i] = layout.dataOffset;
+      starts[i] = record.offset;
+      ends[i] = layout.end;
+      await pacer.pause();
+    }
+    const overlapping = findOverlap(starts, ends);
+    if (overlapping >= 0) {
+      throw new ZipRuleError(`${infos[overlapping].name}: entry overlaps another entry`);
+    }
     const hashed: HashedFile[] = [];
     let goMod: Uint8Array | null = null;
-    await forEachEntry(reader, pacer, async (entry, i) => {
+    for (const [i, record] of records.entries()) {
       const name = infos[i].name!;
-      checkEntryFormat(entry, name);
       const keep = name === prefix + "go.mod";
-      const { sha256, content } = await digestEntry(source, entry, name, keep, options.scanned);
+      const { sha256, content } = await digestEntry(
+        source,
+        record,
+        dataOffsets[i],
+        name,
+        keep,
+        options.scanned,
+      );
       hashed.push({ name, sha256 });
       if (keep) goMod = content;
-      forget(entry);
-    });
-    // hash1 sorts by UTF-8 bytes with a comparison in JavaScript; a native string sort first
-    // (the same order unless names mix astral and high-BMP characters) leaves it one pass.
-    hashed.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    await pacer.pause();
+      await pacer.pause();
+    }
     const modText = goMod ?? new TextEncoder().encode(`module ${id.path}\n`);
     const inspection: ZipInspection = {
       id,
-      h1: hash1(hashed),
+      h1: await pacedHash1(hashed, pacer),
       goModH1: goModHash1(modText),
       goMod,
       goVersion: "",
@@ -178,12 +206,20 @@ async function forEachEntry(
 }
 
 /**
- * Empties a checked entry. zip.js keeps every checked entry in its overlap index (to name
- * the other entry of an overlap) and each holds kilobytes of parsed fields; emptied, the
- * index costs a few dozen bytes an entry.
+ * {@link hash1} with pauses, for archives of many entries. Names without UTF-16 surrogates
+ * sort the same as strings and as UTF-8 bytes (Go's order), so they are sorted natively and
+ * summed a slice at a time; any other name set is left to hash1 itself.
  */
-function forget(entry: Entry): void {
-  for (const key of Object.keys(entry)) delete (entry as unknown as Record<string, unknown>)[key];
+async function pacedHash1(files: HashedFile[], pacer: Pacer): Promise<string> {
+  if (files.some((f) => /[\uD800-\uDFFF\n]/.test(f.name))) return hash1(files);
+  files.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  await pacer.pause();
+  const summary = createHash("sha256");
+  for (const f of files) {
+    summary.update(`${f.sha256}  ${f.name}\n`);
+    await pacer.pause();
+  }
+  return "h1:" + summary.digest("base64");
 }
 
 /**
@@ -293,13 +329,21 @@ async function declaredCounts(
   };
 }
 
+/** What the central directory says about an entry, kept for the checks after the names. */
+interface Central extends CentralRecord {
+  /** Whether zip.js sees a directory (by name or attributes). */
+  directory: boolean;
+  /** Whether the entry is encrypted. */
+  encrypted: boolean;
+}
+
 /** modyard's stricter per-entry rules on the archive format itself. */
-function checkEntryFormat(entry: Entry, name: string): asserts entry is FileEntry {
+function checkEntryFormat(entry: Central, name: string): void {
   if (entry.directory) throw new ZipRuleError(`${name}: directory entries are not allowed`);
   if (entry.encrypted) throw new ZipRuleError(`${name}: encrypted entries are not allowed`);
-  if (entry.compressionMethod !== 0 && entry.compressionMethod !== 8) {
+  if (entry.method !== 0 && entry.method !== 8) {
     throw new ZipRuleError(
-      `${name}: compression method ${entry.compressionMethod} is not allowed (only stored and deflate)`,
+      `${name}: compression method ${entry.method} is not allowed (only stored and deflate)`,
     );
   }
 }
@@ -308,38 +352,31 @@ function checkEntryFormat(entry: Entry, name: string): asserts entry is FileEntr
 const READ_PIECE = 1024 * 1024;
 
 /**
- * Checks an entry's local header against the central directory and its place in the
- * archive (zip.js: no overlap, within bounds), then reads its stored bytes and digests
- * them, refusing data beyond its declared size (zip bombs) and bad CRC-32s.
+ * Digests an entry's content, from the upload scan when it vouches for exactly this entry,
+ * else by reading its stored bytes: refusing data beyond its declared size (zip bombs),
+ * bad CRC-32s and data that does not inflate.
  */
 async function digestEntry(
   source: Reader<unknown>,
-  entry: FileEntry,
+  entry: CentralRecord,
+  dataOffset: number,
   name: string,
   keep: boolean,
   scanned?: (headerOffset: number) => ScannedEntry | undefined,
 ): Promise<EntryDigest> {
-  try {
-    await entry.getData!(undefined as never, { checkOverlappingEntryOnly: true });
-  } catch (err) {
-    const problem = describeZipError(err);
-    throw new ZipRuleError(`${name}: ${problem.rule ? "" : "cannot read entry: "}${problem.text}`);
-  }
-  const dataOffset = (entry as unknown as { localDirectory: { dataOffset: number } })
-    .localDirectory.dataOffset;
   const early = keep ? undefined : scanned?.(entry.offset);
   if (
     early && early.dataOffset === dataOffset && early.compressedSize === entry.compressedSize &&
-    early.method === entry.compressionMethod && early.size === entry.uncompressedSize &&
-    early.crc32 === (entry.crc32 ?? 0) >>> 0
+    early.method === entry.method && early.size === entry.uncompressedSize &&
+    early.crc32 === entry.crc32
   ) {
     return { size: early.size, crc32: early.crc32, sha256: early.sha256, content: null };
   }
   const digester = new EntryDigester({
     name,
-    method: entry.compressionMethod,
+    method: entry.method,
     size: entry.uncompressedSize,
-    crc32: entry.crc32 ?? 0,
+    crc32: entry.crc32,
   }, keep);
   try {
     for (let done = 0; done < entry.compressedSize;) {

@@ -42,16 +42,24 @@ const DESCRIPTOR_SIGNATURE = 0x08074b50;
 const FLAG_ENCRYPTED = 0x1;
 const FLAG_DESCRIPTOR = 0x8;
 
+/** SHA-256 of no bytes (many entries are empty: no hash object for them). */
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /** The content digest of the entry passing through. */
 class ContentDigest {
-  hash = createHash("sha256");
+  #hash: ReturnType<typeof createHash> | null = null;
   crc = 0;
   size = 0;
 
   add(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
     this.size += bytes.byteLength;
     this.crc = zlib.crc32(bytes, this.crc);
-    this.hash.update(bytes);
+    (this.#hash ??= createHash("sha256")).update(bytes);
+  }
+
+  sha256(): string {
+    return this.#hash ? this.#hash.digest("hex") : EMPTY_SHA256;
   }
 }
 
@@ -195,6 +203,7 @@ export class ZipPrescan {
       compressedSize: known ? declared : -1,
       ok: true,
     };
+    if (known && declared === 0 && method === 0) this.#record(this.#current);
   }
 
   #inflater(): zlib.InflateRaw {
@@ -307,7 +316,7 @@ export class ZipPrescan {
       method: current.method,
       size: current.digest.size,
       crc32: current.digest.crc >>> 0,
-      sha256: current.digest.hash.digest("hex"),
+      sha256: current.digest.sha256(),
     });
   }
 }
