@@ -42,6 +42,7 @@ type request struct {
 	Text         string   `json:"text"`
 	Sigs         []sig    `json:"sigs"`
 	Msg          []byte   `json:"msg"`
+	Msgs         [][]byte `json:"msgs"` // open: more messages, each opened alike
 
 	// tree: the log of Records, and what is asked of it.
 	Records      [][]byte   `json:"records"`
@@ -103,6 +104,7 @@ type answer struct {
 	VerifierKey   string             `json:"verifierKey,omitempty"`
 	Msg           []byte             `json:"msg,omitempty"`
 	Opened        *opened            `json:"opened,omitempty"`
+	OpenedMany    []*opened          `json:"openedMany,omitempty"`
 	Signers       []keyAnswer        `json:"signers,omitempty"`
 	Verifiers     []keyAnswer        `json:"verifiers,omitempty"`
 	StoredHashes  []tlog.Hash        `json:"storedHashes,omitempty"`
@@ -194,15 +196,21 @@ func run(req request) (answer, error) {
 			}
 			vs = append(vs, v)
 		}
-		n, err := note.Open(req.Msg, note.VerifierList(vs...))
-		o := &opened{Err: errString(err)}
-		if e, ok := err.(*note.UnverifiedNoteError); ok {
-			n = e.Note
+		open := func(msg []byte) *opened {
+			n, err := note.Open(msg, note.VerifierList(vs...))
+			o := &opened{Err: errString(err)}
+			if e, ok := err.(*note.UnverifiedNoteError); ok {
+				n = e.Note
+			}
+			if n != nil {
+				o.Text, o.Sigs, o.Unverified = n.Text, sigsOf(n.Sigs), sigsOf(n.UnverifiedSigs)
+			}
+			return o
 		}
-		if n != nil {
-			o.Text, o.Sigs, o.Unverified = n.Text, sigsOf(n.Sigs), sigsOf(n.UnverifiedSigs)
+		a.Opened = open(req.Msg)
+		for _, m := range req.Msgs {
+			a.OpenedMany = append(a.OpenedMany, open(m))
 		}
-		a.Opened = o
 	case "tree":
 		return tree(req)
 	case "parse":
