@@ -5,8 +5,7 @@
  * @module
  */
 
-import type { ThrottleLimits } from "../../src/registry/throttle.ts";
-import { type App, createApp } from "../../src/app.ts";
+import { type App, type AppOptions, createApp } from "../../src/app.ts";
 import { createToken, createUser } from "../../src/registry/accounts.ts";
 import { openStore } from "../../src/store/open_store.ts";
 
@@ -31,31 +30,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Starts an in-process server. */
+/**
+ * Starts an in-process server over `kv` (default `:memory:`): app options as the test
+ * chooses, over test defaults (no sweeping, 500 MiB zips, a 120 s stall timeout).
+ */
 export async function startTestServer(
-  options: {
-    kv?: string;
-    maxZipSize?: number;
-    stallSeconds?: number;
-    quota?: number;
-    deleteGraceSeconds?: number;
-    authLimits?: ThrottleLimits;
-    trustedProxies?: string[];
-    bootstrapToken?: string;
-    baseUrl?: string;
-  } = {},
+  options: Partial<AppOptions> & { kv?: string; stallSeconds?: number } = {},
 ): Promise<TestServer> {
-  const kv = await openStore(options.kv ?? ":memory:");
+  const { kv: location, stallSeconds, ...appOptions } = options;
+  const kv = await openStore(location ?? ":memory:");
   const app = createApp(kv, {
-    maxZipSize: options.maxZipSize ?? 500 * 1024 * 1024,
-    uploadStallSeconds: options.stallSeconds ?? 120,
+    maxZipSize: 500 * 1024 * 1024,
+    uploadStallSeconds: stallSeconds ?? 120,
     sweepIntervalMs: 0,
-    quota: options.quota,
-    deleteGraceSeconds: options.deleteGraceSeconds,
-    authLimits: options.authLimits,
-    trustedProxies: options.trustedProxies,
-    bootstrapToken: options.bootstrapToken,
-    baseUrl: options.baseUrl,
+    ...appOptions,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
@@ -83,7 +71,7 @@ export async function startTestServer(
     },
     async close() {
       await server.shutdown();
-      app.close();
+      await app.close();
       kv.close();
     },
   };
