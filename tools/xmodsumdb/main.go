@@ -47,11 +47,16 @@ type request struct {
 	// tree: the log of Records, and what is asked of it.
 	Records      [][]byte   `json:"records"`
 	StoredHashes bool       `json:"storedHashes"`
-	TreeSizes    []int64    `json:"treeSizes"`    // tree hashes, hash tiles (NewTiles(8, 0, t)), signed heads
+	TreeSizes    []int64    `json:"treeSizes"`    // tree hashes, signed heads, tiles NewTiles(h, previous size, t)
 	RecordProofs [][2]int64 `json:"recordProofs"` // [t, n]: ProveRecord(t, n)
 	TreeProofs   [][2]int64 `json:"treeProofs"`   // [t, n]: ProveTree(t, n)
 	TileHeight   int        `json:"tileHeight"`   // default 8
 	Lookups      [][2]int64 `json:"lookups"`      // [t, id]: FormatRecord(id) + head of size t signed by SignerKeys
+
+	// tileRead: TileHashReader(Tree, tiles from TileData by path).ReadHashes(ReadIndexes).
+	Tree        tlog.Tree         `json:"tree"`
+	TileData    map[string][]byte `json:"tileData"`
+	ReadIndexes []int64           `json:"readIndexes"`
 
 	// parse: tile paths, tree heads and record messages parsed by tlog.
 	TilePaths  []string `json:"tilePaths"`
@@ -114,6 +119,8 @@ type answer struct {
 	RecordProofs  []tlog.RecordProof `json:"recordProofs,omitempty"`
 	TreeProofs    []tlog.TreeProof   `json:"treeProofs,omitempty"`
 	Lookups       [][]byte           `json:"lookups,omitempty"`
+	ReadHashes    []tlog.Hash        `json:"readHashes,omitempty"`
+	TilesRead     []string           `json:"tilesRead,omitempty"`
 	ParsedTiles   []parsedTile       `json:"parsedTiles,omitempty"`
 	ParsedTrees   []parsedTree       `json:"parsedTrees,omitempty"`
 	ParsedRecords []parsedRecord     `json:"parsedRecords,omitempty"`
@@ -213,6 +220,13 @@ func run(req request) (answer, error) {
 		}
 	case "tree":
 		return tree(req)
+	case "tileRead":
+		tr := &tileMap{height: req.TileHeight, data: req.TileData}
+		if tr.height == 0 {
+			tr.height = 8
+		}
+		hs, err := tlog.TileHashReader(req.Tree, tr).ReadHashes(req.ReadIndexes)
+		a.ReadHashes, a.Err, a.TilesRead = hs, errString(err), tr.read
 	case "parse":
 		for _, p := range req.TilePaths {
 			t, err := tlog.ParseTilePath(p)
@@ -231,6 +245,30 @@ func run(req request) (answer, error) {
 	}
 	return a, nil
 }
+
+// tileMap serves tiles by path, as a tile server would, and records what was asked.
+type tileMap struct {
+	height int
+	data   map[string][]byte
+	read   []string
+}
+
+func (m *tileMap) Height() int { return m.height }
+
+func (m *tileMap) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
+	out := make([][]byte, len(tiles))
+	for i, t := range tiles {
+		m.read = append(m.read, t.Path())
+		d, ok := m.data[t.Path()]
+		if !ok {
+			return nil, fmt.Errorf("no tile %s", t.Path())
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+func (m *tileMap) SaveTiles([]tlog.Tile, [][]byte) {}
 
 type hashes []tlog.Hash
 
@@ -273,6 +311,7 @@ func tree(req request) (answer, error) {
 		}
 		return note.Sign(&note.Note{Text: string(tlog.FormatTree(tlog.Tree{N: t, Hash: th}))}, ss...)
 	}
+	prev := int64(0)
 	for _, t := range req.TreeSizes {
 		th, err := tlog.TreeHash(t, stored)
 		if err != nil {
@@ -280,7 +319,7 @@ func tree(req request) (answer, error) {
 		}
 		a.TreeHashes = append(a.TreeHashes, th)
 		var ts []tile
-		for _, tl := range tlog.NewTiles(height, 0, t) {
+		for _, tl := range tlog.NewTiles(height, prev, t) {
 			data, err := tlog.ReadTileData(tl, stored)
 			if err != nil {
 				return a, err
@@ -288,6 +327,7 @@ func tree(req request) (answer, error) {
 			ts = append(ts, tile{tl.Path(), data})
 		}
 		a.Tiles = append(a.Tiles, ts)
+		prev = t
 		if len(ss) > 0 {
 			msg, err := head(t)
 			if err != nil {
