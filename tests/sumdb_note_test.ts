@@ -280,6 +280,8 @@ Deno.test({
       );
     }
     keys.push(PETER_VKEY.replace("c74f20a3", "C74F20A3")); // uppercase hex: x/mod accepts it
+    keys.push("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"); // unknown alg
+    keys.push("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="); // size
     const go = await xmod({ op: "keys", signerKeys: keys, verifierKeys: keys }) as {
       signers: { name: string; hash: number; err: string }[];
       verifiers: { name: string; hash: number; err: string }[];
