@@ -47,6 +47,7 @@ import {
   replyCacheKey,
 } from "./http/reply_cache.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
+import { PullThrough, type PullThroughOptions } from "./upstream/pull_through.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
 export interface AppOptions {
@@ -70,6 +71,8 @@ export interface AppOptions {
   baseUrl?: string;
   /** Bytes of hot zips kept in memory (default 256 MiB; 0: none). */
   zipCacheSize?: number;
+  /** Pull-through settings (upstream list, TTL, budget, limits); absent: disabled. */
+  pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs">;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -87,6 +90,11 @@ export function appOptionsFrom(config: Config): AppOptions {
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
     baseUrl: config.baseUrl,
     zipCacheSize: config.zipCacheSize,
+    pullThrough: {
+      upstream: config.upstream,
+      ttlSeconds: config.upstreamTtlSeconds,
+      maxCacheBytes: config.upstreamCacheMaxBytes,
+    },
   };
 }
 
@@ -210,6 +218,14 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     invalidate: () => cache.invalidate(),
     baseUrl: options.baseUrl ?? "",
   };
+  if (options.pullThrough) {
+    const pullThrough = new PullThrough(kv, cache, {
+      ...options.pullThrough,
+      maxZipSize: options.maxZipSize,
+      stallMs: options.uploadStallSeconds * 1000,
+    });
+    if (pullThrough.enabled) services.pullThrough = pullThrough;
+  }
   const throttle = new PasswordThrottle(options.authLimits);
   const isBootstrap = (c: Credentials) =>
     options.bootstrapToken !== undefined && options.bootstrapToken.length >= 16 &&

@@ -5,6 +5,7 @@
  */
 
 import { MAX_ZIP_SIZE } from "./gomod/zipcheck.ts";
+import { parseUpstreamList } from "./upstream/upstream_list.ts";
 
 /**
  * Longest upload stall timeout: one day. Its lease is renewed every third of it, and a timer
@@ -41,7 +42,16 @@ export interface Config {
   trustedProxy: string;
   /** Bytes of hot module zips kept in memory per process; 0 disables the cache. */
   zipCacheSize: number;
+  /** Upstream GOPROXY list for pull-through (`off`/`""`: disabled). */
+  upstream: string;
+  /** Seconds an upstream `list`/`@latest` answer is fresh. */
+  upstreamTtlSeconds: number;
+  /** Bytes the pull-through cache may hold in total. */
+  upstreamCacheMaxBytes: number;
 }
+
+/** Longest freshness of upstream `list`/`@latest` answers: one day. */
+export const MAX_UPSTREAM_TTL_SECONDS = 86_400;
 
 /** Thrown for a bad flag or variable; the message says which and why. */
 export class ConfigError extends Error {
@@ -168,6 +178,33 @@ export const SETTINGS: readonly Setting[] = [
       "bytes of hot module zips kept in memory (0: no cache); zips over a quarter of it are not cached",
     range: [0, Number.MAX_SAFE_INTEGER],
   },
+  {
+    flag: "upstream",
+    env: "MODYARD_UPSTREAM",
+    key: "upstream",
+    kind: "string",
+    fallback: "off",
+    help:
+      "upstream GOPROXY list for owners with pull-through on (',' falls through on 404/410, '|' on any error; off: disabled)",
+  },
+  {
+    flag: "upstream-ttl",
+    env: "MODYARD_UPSTREAM_TTL",
+    key: "upstreamTtlSeconds",
+    kind: "int",
+    fallback: "60",
+    help: "seconds an upstream list/@latest answer is reused before it is asked again",
+    range: [0, MAX_UPSTREAM_TTL_SECONDS],
+  },
+  {
+    flag: "upstream-cache-max-bytes",
+    env: "MODYARD_UPSTREAM_CACHE_MAX_BYTES",
+    key: "upstreamCacheMaxBytes",
+    kind: "int",
+    fallback: "10737418240",
+    help: "bytes the pull-through cache may hold; when full, new fills answer 503",
+    range: [0, Number.MAX_SAFE_INTEGER],
+  },
 ];
 
 /**
@@ -232,6 +269,11 @@ export function loadConfig(
   }
   if (Boolean(result.tlsCert) !== Boolean(result.tlsKey)) {
     throw new ConfigError("--tls-cert and --tls-key must be given together");
+  }
+  try {
+    parseUpstreamList(result.upstream);
+  } catch (err) {
+    throw new ConfigError(`--upstream / MODYARD_UPSTREAM: ${(err as Error).message}`);
   }
   return { config: result, rest };
 }

@@ -28,6 +28,7 @@ import {
 import { CLI_ACTOR, readAudit } from "../registry/audit.ts";
 import { clearPin, NotFoundError } from "../registry/lifecycle.ts";
 import { startServer } from "../server.ts";
+import { setPrivatePaths, setPullThrough } from "../upstream/owner_settings.ts";
 import { publishCommand } from "./publish.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
@@ -50,6 +51,8 @@ commands:
   token revoke USER TOKEN_ID
   owner quota OWNER BYTES|default        set or remove an owner's storage quota
   owner usage OWNER                      bytes, versions and modules stored
+  owner pull-through OWNER on|off        answer paths the owner never published from --upstream
+  owner private-paths OWNER PATTERNS     GOPRIVATE-style globs never asked upstream ("" clears)
   pin clear OWNER MODULE VERSION         let a deleted version be published with other content (audited)
   audit [--page N] [--limit N]           the audit log, newest first
   publish [DIR] --url URL --owner OWNER [--version vX.Y.Z] [--module PATH]
@@ -202,6 +205,19 @@ async function runAdmin(
       }
       await setQuota(kv, arg(0, "owner"), value === "default" ? null : Number(value));
       console.log(`quota of ${args[0]} is now ${value}`);
+      return 0;
+    }
+    case "owner pull-through": {
+      const state = arg(1, "on or off");
+      if (state !== "on" && state !== "off") throw new UsageError("pull-through must be on or off");
+      await setPullThrough(kv, arg(0, "owner"), state === "on");
+      console.log(`pull-through of ${args[0]} is now ${state}`);
+      return 0;
+    }
+    case "owner private-paths": {
+      if (args.length < 2) throw new UsageError("owner private-paths needs OWNER PATTERNS");
+      await setPrivatePaths(kv, arg(0, "owner"), args[1]);
+      console.log(`private paths of ${args[0]} are now ${JSON.stringify(args[1])}`);
       return 0;
     }
     case "owner usage": {

@@ -25,6 +25,12 @@ import {
 } from "../registry/accounts.ts";
 import type { UserRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
+import {
+  checkPrivatePaths,
+  NO_UPSTREAM_WARNING,
+  setPrivatePaths,
+  setPullThrough,
+} from "../upstream/owner_settings.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
 import { readJsonObject } from "./json_body.ts";
 import { json } from "./responses.ts";
@@ -210,6 +216,18 @@ export async function adminOwner(ctx: RequestContext): Promise<Response> {
   ) {
     throw new HttpError(400, `"quota" must be a whole number of bytes (at most 2^53 - 1) or null`);
   }
+  const pullThrough = b.pull_through;
+  if ("pull_through" in b && typeof pullThrough !== "boolean") {
+    throw new HttpError(400, `"pull_through" must be a boolean`);
+  }
+  const privatePaths = b.private_paths;
+  if ("private_paths" in b) {
+    if (typeof privatePaths !== "string") {
+      throw new HttpError(400, `"private_paths" must be a string (comma-separated patterns)`);
+    }
+    const problem = checkPrivatePaths(privatePaths);
+    if (problem) throw new HttpError(400, `"private_paths": ${problem}`);
+  }
   const warnings: string[] = [];
   if (v) {
     const before = await account(() => setVisibility(ctx.services.kv, owner, v, ctx.actor()));
@@ -217,6 +235,13 @@ export async function adminOwner(ctx: RequestContext): Promise<Response> {
   }
   if ("quota" in b) {
     await account(() => setQuota(ctx.services.kv, owner, q as number | null, ctx.actor()));
+  }
+  if (typeof pullThrough === "boolean") {
+    await account(() => setPullThrough(ctx.services.kv, owner, pullThrough, ctx.actor()));
+    if (pullThrough && !ctx.services.pullThrough) warnings.push(NO_UPSTREAM_WARNING);
+  }
+  if (typeof privatePaths === "string") {
+    await account(() => setPrivatePaths(ctx.services.kv, owner, privatePaths, ctx.actor()));
   }
   ctx.services.invalidate();
   return json({ warnings });

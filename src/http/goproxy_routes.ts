@@ -7,6 +7,8 @@
 
 import { unescapeCase } from "../gomod/path.ts";
 import type { VersionRecord } from "../store/records.ts";
+import type { PullThroughRequest } from "../upstream/pull_through.ts";
+import { UpstreamError } from "../upstream/upstream_error.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
 import { type CachePolicy, notModified, type Reply, replyResponse, respond } from "./responses.ts";
@@ -60,6 +62,10 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
   const req = parseProxyPath(rest);
   const modules = ctx.services.modules;
   const isPrivate = owner.visibility === "private";
+  if (await ctx.services.pullThrough?.goesUpstream(owner, req.module)) {
+    ctx.cacheable = false; // the upstream's answers change without a generation bump
+    return await servePulledThrough(ctx, req, isPrivate);
+  }
   const mutable: CachePolicy = { kind: "mutable", isPrivate };
 
   if (req.kind === "list") {
@@ -134,4 +140,30 @@ function infoBody(record: VersionRecord): string {
 
 function notFound(what: string): HttpError {
   return new HttpError(404, `${what}: not found`);
+}
+
+/** Answers a path that an owner with pull-through on never published, from the cache/upstream. */
+async function servePulledThrough(
+  ctx: RequestContext,
+  req: ProxyRequest,
+  isPrivate: boolean,
+): Promise<Response> {
+  let answer;
+  try {
+    answer = await ctx.services.pullThrough!.read(req as PullThroughRequest);
+  } catch (err) {
+    if (err instanceof UpstreamError) throw new HttpError(err.status, err.message);
+    throw err;
+  }
+  const policy: CachePolicy = answer.etag
+    ? { kind: "immutable", etag: answer.etag, isPrivate }
+    : { kind: "mutable", isPrivate };
+  const extra: [string, string][] = [["content-length", String(answer.size)]];
+  if (answer.stale) extra.push(["x-modyard-cache", "stale"]);
+  let body = answer.body;
+  if (ctx.request.method === "HEAD" || notModified(ctx.request, policy)) {
+    if (body instanceof ReadableStream) await body.cancel();
+    body = new Uint8Array(0);
+  }
+  return respond(ctx.request, body as BodyInit, answer.contentType, policy, extra);
 }

@@ -62,6 +62,12 @@ export interface InspectOptions {
    * agree with them; every other entry is read from `source`.
    */
   scanned?: (headerOffset: number) => ScannedEntry | undefined;
+  /**
+   * `false` skips the publish-only go.mod policy (it must parse and its `module` line name
+   * the zip's module): for zips other proxies already serve, which x/mod's rules alone judge.
+   * Default `true`.
+   */
+  goModPolicy?: boolean;
 }
 
 /**
@@ -160,9 +166,10 @@ export async function inspectModuleZip(
       try {
         parsed = parseModFile(new TextDecoder().decode(goMod));
       } catch (err) {
+        if (options.goModPolicy === false) return inspection;
         throw new ZipRuleError(`${prefix}go.mod: ${(err as Error).message}`);
       }
-      if (parsed.module !== id.path) {
+      if (parsed.module !== id.path && options.goModPolicy !== false) {
         throw new ZipRuleError(
           `${prefix}go.mod: module line says ${goQuote(parsed.module)}, but the zip is for ${
             goQuote(id.path)

@@ -20,6 +20,10 @@
  * | `["quota", owner]` | bytes an owner may store (admin-set; overrides the default) |
  * | `["downloads", owner, module, version]` | `Deno.KvU64` zip downloads |
  * | `["audit", descendingId]` | {@link import("./records.ts").AuditRecord}, newest first |
+ * | `["upstream", kind, module, version]` | {@link import("./records.ts").CachedFileRecord}: a pull-through file (`info`, `mod`, `zip`), shared by all owners |
+ * | `["upstream_answer", kind, module]` | {@link import("./records.ts").UpstreamAnswerRecord}: last upstream `list`/`latest` body |
+ * | `["upstream_fill", kind, module, version]` | {@link import("./records.ts").FillLease}: one process fetching that file |
+ * | `["meta", "upstream_bytes"]` | `Deno.KvU64` bytes held by the pull-through cache |
  *
  * @module
  */
@@ -66,6 +70,7 @@ export const keys = {
     module,
     version,
   ],
+  modulePins: (owner: string, module: string): Deno.KvKey => ["pin", owner, module],
   module: (owner: string, module: string): Deno.KvKey => ["module", owner, module],
   modules: (owner: string): Deno.KvKey => ["module", owner],
   counter: (owner: string, name: OwnerCounter): Deno.KvKey => ["counter", owner, name],
@@ -79,7 +84,28 @@ export const keys = {
   moduleDownloads: (owner: string, module: string): Deno.KvKey => ["downloads", owner, module],
   audit: (id: string): Deno.KvKey => ["audit", id],
   audits: (): Deno.KvKey => ["audit"],
+  upstreamFile: (kind: CachedFileKind, module: string, version: string): Deno.KvKey => [
+    "upstream",
+    kind,
+    module,
+    version,
+  ],
+  upstreamAnswer: (kind: "list" | "latest", module: string): Deno.KvKey => [
+    "upstream_answer",
+    kind,
+    module,
+  ],
+  upstreamFill: (kind: CachedFileKind, module: string, version: string): Deno.KvKey => [
+    "upstream_fill",
+    kind,
+    module,
+    version,
+  ],
+  upstreamBytes: (): Deno.KvKey => ["meta", "upstream_bytes"],
 };
+
+/** The immutable GOPROXY files the pull-through cache keeps. */
+export type CachedFileKind = "info" | "mod" | "zip";
 
 /** The usage counters kept per owner. */
 export type OwnerCounter = "bytes" | "versions" | "modules";

@@ -22,6 +22,10 @@ export interface UserRecord {
   password?: PasswordHash;
   /** ISO time of creation. */
   createdAt: string;
+  /** Whether paths the owner never published are answered from the upstream proxies. */
+  pullThrough?: boolean;
+  /** GOPRIVATE-style patterns of paths never asked upstream (comma-separated globs). */
+  privatePaths?: string;
 }
 
 /** A salted PBKDF2-SHA256 password hash. */
@@ -131,4 +135,42 @@ export type MemberRole = "read" | "write" | "owner";
 export interface MemberRecord {
   /** The member's role. */
   role: MemberRole;
+}
+
+/** One immutable file of the pull-through cache (shared by all owners). */
+export interface CachedFileRecord {
+  /** Module path. */
+  module: string;
+  /** Canonical version. */
+  version: string;
+  /** The body itself, for `.info` files (small). */
+  body?: Uint8Array;
+  /** Blob holding a `.mod` (part `mod`) or `.zip` (part `zip`). */
+  blobId?: string;
+  /** Size in bytes. */
+  size: number;
+  /** Number of chunks in the blob (0 for inline bodies). */
+  chunks: number;
+  /** Hex SHA-256 of the file. */
+  sha256: string;
+  /** go.sum hash (`.zip`: of the zip; `.mod`: of the go.mod); `""` for `.info`. */
+  h1: string;
+  /** ISO time it was fetched. */
+  fetchedAt: string;
+}
+
+/** The last upstream answer for a module's `list` or `@latest`. */
+export interface UpstreamAnswerRecord {
+  /** Body as the upstream sent it. */
+  body: Uint8Array;
+  /** Epoch milliseconds it was fetched. */
+  fetchedAt: number;
+}
+
+/** The claim of one process on fetching one pull-through file. */
+export interface FillLease {
+  /** Random id of the claiming fill. */
+  holder: string;
+  /** Epoch milliseconds after which another process may take over. */
+  deadline: number;
 }

@@ -1,0 +1,241 @@
+/**
+ * The pull-through cache as a service: which paths of an owner go upstream, and the answers
+ * for them. Immutable files come from KV once fetched (also when the upstream is gone);
+ * `list` and `@latest` are reused for the TTL and served stale when the upstream fails.
+ *
+ * @module
+ */
+
+import { matchPrefixPatterns } from "../gomod/match_prefix_patterns.ts";
+import { checkModulePath } from "../gomod/path.ts";
+import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
+import { fitsKeyLimits } from "../gomod/zipcheck.ts";
+import type { StateCache } from "../registry/state_cache.ts";
+import { blobStream } from "../store/blob_store.ts";
+import { type CachedFileKind, keys } from "../store/keys.ts";
+import type { CachedFileRecord, UpstreamAnswerRecord, UserRecord } from "../store/records.ts";
+import { fillFile, upstreamPath } from "./cache_fill.ts";
+import { type FillLeaseTiming, underFillLease } from "./fill_lease.ts";
+import { SingleFlight } from "./single_flight.ts";
+import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, type UpstreamLimits } from "./upstream_client.ts";
+import { UpstreamError } from "./upstream_error.ts";
+import { parseUpstreamList } from "./upstream_list.ts";
+
+/** Settings of the pull-through cache. */
+export interface PullThroughOptions {
+  /** Upstream list in GOPROXY syntax (`off`/`""`: disabled). */
+  upstream: string;
+  /** Seconds a `list`/`@latest` answer is reused. */
+  ttlSeconds: number;
+  /** Bytes the cache may hold in total. */
+  maxCacheBytes: number;
+  /** Largest accepted zip (the upload limit). */
+  maxZipSize: number;
+  /** Upload lease stall timeout, for the chunks of a zip being fetched. */
+  stallMs: number;
+  /** Upstream timeouts and caps (defaults: {@link DEFAULT_UPSTREAM_LIMITS}). */
+  limits?: Partial<UpstreamLimits>;
+  /** Cross-process lease timing (defaults: 30 s lease, 10 min wait, 100 ms polls). */
+  lease?: Partial<FillLeaseTiming>;
+}
+
+/** A GOPROXY read the pull-through cache answers. */
+export type PullThroughRequest =
+  | { module: string; kind: "list" | "latest" }
+  | { module: string; kind: CachedFileKind; version: string };
+
+/** What the HTTP layer sends back. */
+export interface PullThroughAnswer {
+  /** The body (a stream for `.mod` and `.zip`). */
+  body: Uint8Array | ReadableStream<Uint8Array>;
+  /** Its length in bytes. */
+  size: number;
+  /** `application/json`, `text/plain…` or `application/zip`. */
+  contentType: string;
+  /** The ETag of an immutable file; `undefined` for `list`/`@latest`. */
+  etag?: string;
+  /** Served from an expired copy because the upstream failed. */
+  stale: boolean;
+}
+
+/** Largest accepted `list` body and largest kept in KV (one value). */
+const MAX_LIST_SIZE = 1024 * 1024;
+const MAX_STORED_ANSWER = 60_000;
+const MAX_LATEST_SIZE = 16 * 1024;
+
+const TEXT = "text/plain; charset=utf-8";
+const JSON_TYPE = "application/json";
+
+/** The pull-through cache of one process. */
+export class PullThrough {
+  /** Whether an upstream is configured at all. */
+  readonly enabled: boolean;
+  readonly #client: UpstreamClient;
+  readonly #flights = new SingleFlight();
+  readonly #timing: FillLeaseTiming;
+
+  /** Creates the service; throws a `SyntaxError` for a bad upstream list. */
+  constructor(
+    private readonly kv: Deno.Kv,
+    private readonly cache: StateCache,
+    private readonly options: PullThroughOptions,
+  ) {
+    const entries = parseUpstreamList(options.upstream);
+    this.enabled = entries.length > 0;
+    this.#client = new UpstreamClient(entries, { ...DEFAULT_UPSTREAM_LIMITS, ...options.limits });
+    this.#timing = { leaseMs: 30_000, waitMs: 600_000, pollMs: 100, ...options.lease };
+  }
+
+  /**
+   * Whether `module` of `owner` goes upstream: pull-through is configured and on for the
+   * owner, the path matches none of its private patterns, and the owner never published any
+   * version of it (deleted ones included).
+   */
+  async goesUpstream(owner: UserRecord, module: string): Promise<boolean> {
+    if (!this.enabled || owner.pullThrough !== true) return false;
+    if (owner.privatePaths && matchPrefixPatterns(owner.privatePaths, module)) return false;
+    if (!fitsKeyLimits(module)) return false;
+    const published = await this.cache.get(
+      "pull_through_hosted",
+      `${owner.name}\0${module}`,
+      async () => {
+        for await (
+          const _ of this.kv.list({ prefix: keys.modulePins(owner.name, module) }, { limit: 1 })
+        ) {
+          return true;
+        }
+        return false;
+      },
+      () => 8,
+    );
+    return !published;
+  }
+
+  /** Answers one read from the cache or the upstream. Throws {@link UpstreamError}. */
+  async read(req: PullThroughRequest): Promise<PullThroughAnswer> {
+    const problem = checkModulePath(req.module);
+    if (problem !== null) {
+      throw new UpstreamError(
+        404,
+        `${JSON.stringify(req.module)} is not a valid module path: ${problem}`,
+      );
+    }
+    if (req.kind === "list" || req.kind === "latest") {
+      return await this.#answer(req.kind, req.module);
+    }
+    const { kind, version } = req as { kind: CachedFileKind; version: string };
+    if (version === "latest") return await this.#answer("latest", req.module);
+    if (!isValidVersion(version) || canonicalVersion(version) !== version) {
+      throw new UpstreamError(
+        404,
+        `${req.module}@${version}: the pull-through cache serves canonical versions only`,
+      );
+    }
+    const record = await this.#file(kind, req.module, version);
+    if (kind === "info") {
+      return {
+        body: record.body!,
+        size: record.size,
+        contentType: JSON_TYPE,
+        etag: record.sha256,
+        stale: false,
+      };
+    }
+    return {
+      body: blobStream(this.kv, record.blobId!, kind, record.chunks),
+      size: record.size,
+      contentType: kind === "zip" ? "application/zip" : TEXT,
+      etag: record.h1,
+      stale: false,
+    };
+  }
+
+  /** A stored file, fetched first when absent (once per process, once across processes). */
+  async #file(kind: CachedFileKind, module: string, version: string): Promise<CachedFileRecord> {
+    const key = keys.upstreamFile(kind, module, version);
+    const stored = async () => (await this.kv.get<CachedFileRecord>(key)).value;
+    const hit = await stored();
+    if (hit) return hit;
+    const what = `${module}@${version} (${kind})`;
+    await this.#flights.run(`${kind}\0${module}\0${version}`, () =>
+      underFillLease(
+        this.kv,
+        keys.upstreamFill(kind, module, version),
+        async () => (await stored()) !== null,
+        () =>
+          fillFile(
+            {
+              kv: this.kv,
+              client: this.#client,
+              maxZipSize: this.options.maxZipSize,
+              maxCacheBytes: this.options.maxCacheBytes,
+              stallMs: this.options.stallMs,
+            },
+            kind,
+            module,
+            version,
+          ),
+        this.#timing,
+        what,
+      ));
+    const filled = await stored();
+    if (!filled) throw new UpstreamError(502, `${what}: the fill ended without storing it`);
+    return filled;
+  }
+
+  /** `list` or `@latest`: fresh within the TTL, else asked again, else stale. */
+  async #answer(kind: "list" | "latest", module: string): Promise<PullThroughAnswer> {
+    const key = keys.upstreamAnswer(kind, module);
+    const cached = (await this.kv.get<UpstreamAnswerRecord>(key)).value;
+    const contentType = kind === "list" ? TEXT : JSON_TYPE;
+    if (cached && Date.now() - cached.fetchedAt < this.options.ttlSeconds * 1000) {
+      return { body: cached.body, size: cached.body.byteLength, contentType, stale: false };
+    }
+    let body: Uint8Array;
+    try {
+      body = await this.#flights.run(`${kind}\0${module}`, async () => {
+        const raw = await this.#client.bytes(
+          upstreamPath(module, kind),
+          kind === "list" ? MAX_LIST_SIZE : MAX_LATEST_SIZE,
+        );
+        const checked = kind === "list" ? cleanList(raw) : checkLatest(raw, module);
+        if (checked.byteLength <= MAX_STORED_ANSWER) {
+          await this.kv.set(
+            key,
+            { body: checked, fetchedAt: Date.now() } satisfies UpstreamAnswerRecord,
+          );
+        }
+        return checked;
+      });
+    } catch (err) {
+      const outage = err instanceof UpstreamError && err.status !== 404 && err.status !== 410;
+      if (outage && cached) {
+        return { body: cached.body, size: cached.body.byteLength, contentType, stale: true };
+      }
+      throw err;
+    }
+    return { body, size: body.byteLength, contentType, stale: false };
+  }
+}
+
+/** The canonical, non-empty lines of an upstream list, newline-terminated. */
+function cleanList(raw: Uint8Array): Uint8Array {
+  const lines = new TextDecoder().decode(raw).split("\n").map((l) => l.trim())
+    .filter((v) => v !== "" && isValidVersion(v) && canonicalVersion(v) === v);
+  return new TextEncoder().encode(lines.map((v) => v + "\n").join(""));
+}
+
+function checkLatest(raw: Uint8Array, module: string): Uint8Array {
+  let info: { Version?: unknown } | null = null;
+  try {
+    info = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
+  } catch { /* refused below */ }
+  const v = info?.Version;
+  if (typeof v !== "string" || !isValidVersion(v) || canonicalVersion(v) !== v) {
+    throw new UpstreamError(
+      502,
+      `upstream @latest of ${module} refused: not an info object with a canonical version`,
+    );
+  }
+  return raw;
+}

@@ -1,0 +1,19 @@
+/**
+ * Why the pull-through cache could not answer: the HTTP status the client gets and a
+ * plain-text reason.
+ *
+ * @module
+ */
+
+/**
+ * A pull-through refusal. 404/410 mean the upstream does not have the file (the `go`
+ * command may fall through to its next proxy); 502/503/504 mean modyard could not get or
+ * keep it (the `go` command stops, as it must during an outage).
+ */
+export class UpstreamError extends Error {
+  /** Creates the error. */
+  constructor(readonly status: 404 | 410 | 502 | 503 | 504, message: string) {
+    super(message);
+    this.name = "UpstreamError";
+  }
+}
