@@ -40,7 +40,15 @@ export async function underFillLease(
     if (current.value === null || current.value.deadline < now) {
       const holder = crypto.randomUUID();
       const lease: FillLease = { holder, deadline: now + timing.leaseMs };
-      const res = await kv.atomic().check(current).set(leaseKey, lease).commit();
+      let res: Deno.KvCommitResult | Deno.KvCommitError;
+      try {
+        res = await kv.atomic().check(current).set(leaseKey, lease).commit();
+      } catch (err) {
+        // SQLite refuses a write while another process holds its lock: look again.
+        if (!isBusy(err) || Date.now() > giveUp) throw err;
+        await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
+        continue;
+      }
       if (res.ok) {
         await holdWhile(kv, leaseKey, res.versionstamp, holder, timing.leaseMs, fill);
         return;
@@ -82,4 +90,9 @@ async function holdWhile(
     await renewing;
     await kv.atomic().check({ key, versionstamp: stamp }).delete(key).commit().catch(() => {});
   }
+}
+
+/** Whether a store error is SQLite's "database is locked" (another process is writing). */
+function isBusy(err: unknown): boolean {
+  return err instanceof Error && /database is locked/.test(err.message);
 }
