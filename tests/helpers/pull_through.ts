@@ -33,6 +33,8 @@ export interface CountingUpstream {
   total(prefix?: string): number;
   /** Publishes a module version to the upstream owner. */
   publish(module: string, version: string, files?: Record<string, string>): Promise<Uint8Array>;
+  /** Publishes a ready module zip to the upstream owner. */
+  publishZip(zip: Uint8Array): Promise<void>;
   /** Stops the proxy (connections refused from then on) and the upstream. */
   close(): Promise<void>;
 }
@@ -85,12 +87,15 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
         version,
         files ?? { "go.mod": `module ${module}\n`, "a.go": "package a\n" },
       );
+      await up.publishZip(zip);
+      return zip;
+    },
+    async publishZip(zip) {
       const res = await server.upload(UPSTREAM_OWNER, zip, auth);
       if (res.status !== 201) {
         throw new Error(`upstream publish: ${res.status} ${await res.text()}`);
       }
       await res.body?.cancel();
-      return zip;
     },
     async close() {
       if (closed) return;
