@@ -113,13 +113,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let serial = 0;
   const randomPayload = () => {
     const bytes = new Uint8Array(payload);
-    for (let i = 0; i < payload; i += 4) {
-      new DataView(bytes.buffer).setUint32(
-        i,
-        Math.floor(random() * 2 ** 32),
-        true,
-      );
-    }
+    for (let i = 0; i < payload; i++) bytes[i] = Math.floor(random() * 256);
     return bytes;
   };
 
