@@ -3,7 +3,7 @@
 // tools/xmodsumdb: keys generated from one seed are identical, each side opens what the
 // other signed, and seeded mutations of signed notes get the same verdict and reason from
 // both (MODYARD_SUMDB_SEED replays them; the seed is printed with every failure).
-import { encodeBase64 } from "../src/sumdb/base64.ts";
+import { decodeBase64, encodeBase64 } from "../src/sumdb/base64.ts";
 import {
   InvalidSignatureError,
   MAX_NOTE_BYTES,
@@ -67,6 +67,35 @@ async function reasonOf(fn: () => unknown): Promise<string> {
     throw e;
   }
 }
+
+Deno.test("base64: Go's StdEncoding rules, and no line breaks", () => {
+  const cases: [string, number[] | null][] = [
+    ["", []],
+    ["AQID", [1, 2, 3]],
+    ["AQI=", [1, 2]],
+    ["AQ==", [1]],
+    ["AR==", [1]], // unused bits set: Go's non-strict decoder accepts them
+    ["AQI", null],
+    ["AQ=", null],
+    ["A===", null],
+    ["=AAA", null],
+    ["AA=A", null],
+    ["AQ\n=", null],
+    ["AQ\r\n==", null],
+    ["AQ-_", null],
+    ["AQé=", null],
+    ["AAAAA", null],
+  ];
+  for (const [input, want] of cases) {
+    const got = decodeBase64(input);
+    assertEquals(got === null ? null : [...got], want, JSON.stringify(input));
+  }
+  for (let n = 0; n < 70; n++) {
+    const data = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 255);
+    assertEquals(encodeBase64(data), btoa(String.fromCharCode(...data)));
+    assertEquals(decodeBase64(encodeBase64(data)), data);
+  }
+});
 
 Deno.test("note keys: x/mod's example keys parse, and the signer key yields the verifier key", async () => {
   const v = parseVerifierKey(PETER_VKEY);

@@ -230,6 +230,44 @@ Deno.test("proofs of the wrong length or size are refused without work", () => {
   }
 });
 
+Deno.test("proofs: an extra, missing or swapped hash, or a wrong old root, is refused", async () => {
+  const records = Array.from({ length: 40 }, (_, i) => enc.encode(`r ${i}\n`));
+  const stored = await buildLog(records);
+  const reader: HashReader = (xs) => xs.map((x) => stored[x]);
+  const extra = recordHash("extra");
+  const refuses = (fn: () => void) => {
+    try {
+      fn();
+      return false;
+    } catch (e) {
+      return e instanceof ProofError;
+    }
+  };
+  for (let t = 1; t <= 40; t++) {
+    const th = await treeHash(t, reader);
+    for (let n = 0; n < t; n++) {
+      const p = await proveRecord(t, n, reader);
+      const leaf = recordHash(records[n]);
+      const variants = [[extra, ...p], [...p, extra], p.slice(1), p.slice(0, -1), p.toReversed()];
+      for (const bad of variants) {
+        if (bad.length === p.length && bad.every((h, i) => h === p[i])) continue;
+        assertOk(refuses(() => checkRecord(bad, t, th, n, leaf)), `record ${n} of ${t}`);
+      }
+      assertOk(refuses(() => checkRecord(p, t, th, n, flipped(leaf))));
+    }
+    for (let n = 1; n <= t; n++) {
+      const p = await proveTree(t, n, reader);
+      const h = await treeHash(n, reader);
+      for (const bad of [[extra, ...p], [...p, extra], p.slice(1), p.slice(0, -1)]) {
+        if (bad.length === p.length) continue; // nothing to cut from an empty proof
+        assertOk(refuses(() => checkTree(bad, t, th, n, h)), `tree ${n} in ${t}`);
+      }
+      assertOk(refuses(() => checkTree(p, t, th, n, flipped(h))), `old root of ${n} in ${t}`);
+      assertOk(refuses(() => checkTree(p, t, flipped(th), n, h)), `new root of ${n} in ${t}`);
+    }
+  }
+});
+
 // ---- Against x/mod itself --------------------------------------------------------------
 
 const available = goPrerequisites(["golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note"]);
