@@ -223,6 +223,7 @@ Deno.test("openNote: x/mod's TestOpen cases", async () => {
     TEXT +
     "\n— Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
     TEXT + "\n" + PETER_SIG + "Unexpected line.\n",
+    TEXT + "\n— PeterNeumann x08gow==\n", // a key hash and no signature
   ];
   for (const msg of badMsgs) {
     assertEquals(await reasonOf(() => openNote(msg, [peter])), "malformed note", msg);
@@ -414,6 +415,7 @@ Deno.test({
       TEXT + "\n" + PETER_SIG + ENOCH_SIG,
       TEXT + "\n" + ENOCH_SIG + PETER_SIG + PETER_SIG,
       TEXT + "\n" + highS,
+      TEXT + "\n— PeterNeumann x08gow==\n" + ENOCH_SIG,
     ];
     const pieces = [
       "\n",

@@ -79,6 +79,8 @@ Deno.test("records: x/mod's TestFormatRecord and TestParseRecord", () => {
     enc.encode("123\nhello world\n"),
     enc.encode("0x123\nhello world\n\n"),
     enc.encode("+123\nhello world\n\n"), // stricter than x/mod
+    enc.encode("0123\nhello world\n\n"), // stricter than x/mod
+    enc.encode("99999999999999999\nhello world\n\n"), // past MAX_TREE_SIZE
     enc.encode(`1\n${"a".repeat(MAX_RECORD_BYTES)}\n\n`),
   ];
   for (const bad of badRecords) {
@@ -131,7 +133,8 @@ Deno.test("lookups: paths escape case; answers split into record and signed head
     "example.com/m v1.0.0 h1:x=\n",
     head,
   ]);
-  assertOk(refused(() => parseLookup(new Uint8Array(MAX_LOOKUP_BYTES + 1))));
+  const huge = formatLookup(7, "example.com/m v1.0.0 h1:x=\n", "x".repeat(MAX_LOOKUP_BYTES));
+  assertOk(refused(() => parseLookup(enc.encode(huge))));
   assertOk(refused(() => parseLookup(enc.encode("7\nno blank line\n"))));
 });
 

@@ -195,6 +195,33 @@ Deno.test("tile paths: x/mod's TestTilePath table, and paths that must be refuse
   }
 });
 
+Deno.test("hashFromTile: a tile too narrow, of another level or number, or too short, is refused", async () => {
+  const records = Array.from({ length: 20 }, (_, i) => enc.encode(`r ${i}\n`));
+  const stored = await buildLog(records);
+  const tile = { h: 2, l: 0, n: 1, w: 4 };
+  const data = tileDataFromHashes(tileDataIndexes(tile).map((x) => stored[x]));
+  assertEquals(hashFromTile(tile, data, storedHashIndex(0, 6)), stored[storedHashIndex(0, 6)]);
+  assertEquals(hashFromTile(tile, data, storedHashIndex(1, 2)), stored[storedHashIndex(1, 2)]);
+  const cases: [Tile, Uint8Array, number][] = [
+    [{ ...tile, w: 2 }, data.subarray(0, 64), storedHashIndex(0, 6)], // index past the width
+    [{ ...tile, w: 2 }, data, storedHashIndex(0, 6)], // the same, with data to spare
+    [tile, data, storedHashIndex(0, 2)], // another tile's index
+    [tile, data, storedHashIndex(2, 0)], // another level's index
+    [tile, data.subarray(0, 127), storedHashIndex(0, 4)], // short data
+    [{ ...tile, l: -1 }, data, storedHashIndex(0, 4)], // a data tile
+    [{ ...tile, w: 5 }, data, storedHashIndex(0, 4)], // wider than a tile
+  ];
+  for (const [t, d, x] of cases) {
+    let e: unknown;
+    try {
+      hashFromTile(t, d, x);
+    } catch (err) {
+      e = err;
+    }
+    assertOk(e instanceof TileError, `${JSON.stringify(t)} index ${x}: ${e}`);
+  }
+});
+
 Deno.test("proofs of the wrong length or size are refused without work", () => {
   const leaf = recordHash("a");
   const th = recordHash("b");
