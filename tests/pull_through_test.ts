@@ -12,7 +12,8 @@ import {
   startCountingUpstream,
   startPullThroughServer,
 } from "./helpers/pull_through.ts";
-import { buildZip } from "./helpers/zip.ts";
+import { rawZip } from "./helpers/raw_zip.ts";
+import { buildZip, moduleZip } from "./helpers/zip.ts";
 
 async function withServers(
   options: Omit<PullThroughServerOptions, "upstream">,
@@ -209,9 +210,25 @@ Deno.test("pull-through: a corrupt upstream zip answers 502 with the reason and 
   await withServers({}, async (up, down) => {
     await up.publish("public.example/bad", "v1.0.0");
     await up.publish("public.example/wrong", "v1.0.0");
+    await up.publish("public.example/bomb", "v1.0.0");
     await down.owner("acme");
+    const P = "public.example/bomb@v1.0.0/";
     const cases: [string, Uint8Array, string][] = [
       ["public.example/bad", new TextEncoder().encode("this is not a zip"), "not a valid zip"],
+      [
+        "public.example/bomb",
+        await rawZip([
+          { name: P + "go.mod", data: new TextEncoder().encode("module public.example/bomb\n") },
+          {
+            name: P + "bomb.bin",
+            data: new Uint8Array(1 << 20),
+            method: 8,
+            central: { size: 100 },
+            local: { size: 100 },
+          },
+        ]),
+        "inflates to more than its declared size",
+      ],
       [
         "public.example/wrong",
         await buildZip({ "other.example/m@v1.0.0/go.mod": "module other.example/m\n" }),
@@ -314,4 +331,28 @@ Deno.test("pull-through: an upstream that stalls past the read timeout answers 5
     await down.close();
     await stall.shutdown();
   }
+});
+
+Deno.test("pull-through: an upstream zip is judged by x/mod's rules, not modyard's publish policy (a go.mod naming another module is served)", async () => {
+  await withServers({}, async (up, down) => {
+    await up.publish("public.example/renamed", "v1.0.0");
+    // What proxy.golang.org may serve for a fork: its go.mod names the original path.
+    const zip = await moduleZip("public.example/renamed", "v1.0.0", {
+      "go.mod": "module original.example/renamed\n",
+      "a.go": "package renamed\n",
+    });
+    up.overrides.set("public.example/renamed/@v/v1.0.0.zip", zip);
+    await down.owner("acme");
+    const r = await fetchBytes(`${down.proxy("acme")}/public.example/renamed/@v/v1.0.0.zip`);
+    assertEquals([r.status, r.bytes], [200, zip]);
+    // The same zip uploaded for hosting is refused by the publish policy.
+    const auth = await down.owner("host");
+    const res = await fetch(`${down.url}/api/packages/host/go/upload`, {
+      method: "PUT",
+      body: zip as Uint8Array<ArrayBuffer>,
+      headers: { authorization: auth },
+    });
+    assertEquals(res.status, 400);
+    assertIncludes(await res.text(), "module line says");
+  });
 });
