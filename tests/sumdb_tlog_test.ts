@@ -26,14 +26,16 @@ import {
 import {
   checkRecord,
   checkTree,
-  formatHash,
-  type Hash,
-  type HashReader,
   MAX_PROOF_HASHES,
-  parseHash,
   ProofError,
   proveRecord,
   proveTree,
+} from "../src/sumdb/proof.ts";
+import {
+  formatHash,
+  type Hash,
+  type HashReader,
+  parseHash,
   recordHash,
   splitStoredHashIndex,
   storedHashCount,

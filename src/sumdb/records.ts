@@ -8,8 +8,7 @@
 
 import { escapeCase, unescapeCase } from "../gomod/path.ts";
 import { decodeBase64 } from "./base64.ts";
-import { formatHash, HASH_SIZE, MAX_TREE_SIZE } from "./tlog.ts";
-import type { Tree } from "./tile.ts";
+import { formatHash, HASH_SIZE, MAX_TREE_SIZE, type Tree } from "./tlog.ts";
 
 /** First line of a tree head's text. */
 export const TREE_HEAD_PREFIX = "go.sum database tree\n";
@@ -76,8 +75,10 @@ export function parseTree(text: string): Tree {
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
-/** Why `text` is not valid record text, or null: UTF-8, no control characters but newline,
- * ends in a newline, no blank line. */
+/**
+ * Why `text` is not valid record text, or null: it must be UTF-8 without control characters
+ * other than newline, end in a newline, and hold no blank line.
+ */
 function recordTextProblem(text: Uint8Array): string | null {
   if (text.length > MAX_RECORD_BYTES) return `longer than ${MAX_RECORD_BYTES} bytes`;
   try {

@@ -16,22 +16,17 @@ import {
   nodeHash,
   splitStoredHashIndex,
   storedHashIndex,
+  type Tree,
   treeHashIndexes,
 } from "./tlog.ts";
+
+export type { Tree };
 
 /** The tile height the `go` command uses. */
 export const TILE_HEIGHT = 8;
 
 /** Longest tile path accepted (the largest tree's path is about 40 characters). */
 export const MAX_TILE_PATH_LENGTH = 200;
-
-/** A tree: its size and root hash (what a signed tree head states). */
-export interface Tree {
-  /** Number of records. */
-  n: number;
-  /** Root hash. */
-  hash: Hash;
-}
 
 /**
  * A tile: `w` consecutive hashes at level `h·l` of the tree, starting at hash `n·2^h`.
@@ -218,7 +213,7 @@ export function tileDataIndexes(t: Tile): number[] {
  *
  * @example
  * ```ts
- * const data = tileData(stored, tile); // or tileData(tileDataIndexes(tile).map(read), tile)
+ * const data = tileDataFromHashes(tileDataIndexes(tile).map((x) => stored[x]));
  * ```
  */
 export function tileDataFromHashes(hashes: Hash[]): Uint8Array {
