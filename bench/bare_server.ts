@@ -90,5 +90,7 @@ if (import.meta.main) {
   }
   const files = Object.fromEntries(named.map((x) => x.split("=", 2) as [string, string]));
   const handler = await bareHandler(mode as BareMode, files);
+  // Exit normally on SIGTERM, so that `--cpu-prof` writes its profile.
+  Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   Deno.serve({ port: Number(port), hostname: "127.0.0.1", onListen() {} }, handler);
 }

@@ -40,6 +40,8 @@ export interface ProfileSummary {
   functions: SelfTime[];
   /** Self time by where the code lives. */
   groups: SelfTime[];
+  /** Self time of Deno's runtime JavaScript by file (e.g. `deno_fetch/20_headers.js`) or op. */
+  runtime: SelfTime[];
 }
 
 /** Where a frame's code lives. */
@@ -101,6 +103,7 @@ export function summariseProfile(
   }
   const fn = new Map<string, number>();
   const groups = new Map<string, number>();
+  const runtime = new Map<string, number>();
   let total = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)!.callFrame;
@@ -111,6 +114,14 @@ export function summariseProfile(
     fn.set(name, (fn.get(name) ?? 0) + us);
     const g = frameGroup(frame);
     groups.set(g, (groups.get(g) ?? 0) + us);
+    if (g === "Deno runtime (JS)") {
+      const file = frame.url
+        ? shortUrl(frame.url)
+        : frame.functionName.startsWith("op_")
+        ? "ops"
+        : "(other)";
+      runtime.set(file, (runtime.get(file) ?? 0) + us);
+    }
   }
   const rank = (m: Map<string, number>) =>
     [...m].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({
@@ -118,7 +129,12 @@ export function summariseProfile(
       ms: us / 1000,
       share: total ? us / total : 0,
     }));
-  return { totalMs: total / 1000, functions: rank(fn).slice(0, top), groups: rank(groups) };
+  return {
+    totalMs: total / 1000,
+    functions: rank(fn).slice(0, top),
+    groups: rank(groups),
+    runtime: rank(runtime).slice(0, 6),
+  };
 }
 
 /** Reads the newest `.cpuprofile` in a directory; throws when there is none. */
@@ -145,6 +161,8 @@ if (import.meta.main) {
   const s = summariseProfile(JSON.parse(await Deno.readTextFile(file)), Number(top ?? 20));
   console.log(`sampled ${s.totalMs.toFixed(0)} ms`);
   for (const g of s.groups) console.log(`${(g.share * 100).toFixed(1).padStart(5)} %  ${g.name}`);
+  console.log("\nDeno runtime JavaScript by file:");
+  for (const r of s.runtime) console.log(`${(r.share * 100).toFixed(1).padStart(5)} %  ${r.name}`);
   console.log();
   for (const f of s.functions) {
     console.log(

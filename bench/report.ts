@@ -9,6 +9,7 @@
 import type { ColdStart } from "./cold_start.ts";
 import type { Compared, ThreadChoice } from "./compare.ts";
 import type { ProfileSummary } from "./cpu_profile.ts";
+import type { LoadProfile } from "./profile_load.ts";
 import type { GoDownloadResult } from "./go_download.ts";
 import type { Machine } from "./machine.ts";
 import type { Rss } from "./memory.ts";
@@ -35,8 +36,8 @@ export interface BenchData {
     threads: ThreadChoice;
     rows: Compared[];
   }[];
-  /** CPU profiles of modyard, with the CPU (cores, all threads) its process used meanwhile. */
-  profiles: { name: string; summary: ProfileSummary; serverCores: number }[];
+  /** CPU profiles of modyard and of the scenario's anchor under the same load. */
+  profiles: (LoadProfile & { name: string; anchorName?: string; anchor?: LoadProfile })[];
   /** What bench/upload.ts reported. */
   upload: object;
   /** `go mod download`. */
@@ -236,7 +237,12 @@ export function renderReport(d: BenchData): string {
       fmt(busy * 100)
     } % of the load window; of that busy time Deno's runtime JavaScript (streams, Response/Headers, serve glue) took ${
       of("Deno runtime (JS)")
-    }, modyard's own code ${of("modyard / bench code")}, the garbage collector ${
+    } (by file: ${
+      (p.runtime ?? []).slice(0, 4).map((r) =>
+        `${r.name} ${fmt(busy > 0 ? r.share / busy * 100 : 0)} %`
+      )
+        .join(", ")
+    }), modyard's own code ${of("modyard / bench code")}, the garbage collector ${
       of("V8 garbage collector")
     } and native work ${of("native (runtime, I/O, V8 outside JS)")}${
       ours.length
@@ -272,9 +278,37 @@ export function renderReport(d: BenchData): string {
     }`,
   ].join("\n");
 
+  const perRequest = (
+    p: LoadProfile & { name: string; anchorName?: string; anchor?: LoadProfile },
+  ) => {
+    if (!p.anchor || !p.requests) return "";
+    const a = p.anchor;
+    const us = (x: LoadProfile, ms: number) => fmt(ms * 1000 / x.requests, 1);
+    const groupMs = (x: LoadProfile, name: string) =>
+      x.summary.groups.find((g) => g.name === name)?.ms ?? 0;
+    const names = p.summary.groups.map((g) => g.name).filter((n) => !n.startsWith("idle"));
+    const busyMs = (x: LoadProfile) =>
+      x.summary.groups.filter((g) => !g.name.startsWith("idle")).reduce((n, g) => n + g.ms, 0);
+    const cpuMs = (x: LoadProfile) => x.serverCores * d.settings.seconds * 1000;
+    return `Per request, modyard beside ${p.anchorName} under the same load (${
+      fmt(p.requests)
+    } and ${fmt(a.requests)} requests in the window):
+
+${
+      table(["", "modyard (µs/request)", `${p.anchorName} (µs/request)`], ["---", "---:", "---:"], [
+        ["server process CPU, all threads (from /proc)", us(p, cpuMs(p)), us(a, cpuMs(a))],
+        ["JavaScript thread busy (profile)", us(p, busyMs(p)), us(a, busyMs(a))],
+        ...names.map((n) => [`— ${n}`, us(p, groupMs(p, n)), us(a, groupMs(a, n))]),
+      ])
+    }
+
+`;
+  };
+
   const profileSection = d.profiles.map((p) =>
     `### ${p.name}
 
+${perRequest(p)}
 Sampled ${fmt(p.summary.totalMs)} ms of the server's main thread during the load (start-up and
 the graceful stop left out). Meanwhile the server process used ${
       fmt(p.serverCores, 2)
@@ -364,26 +398,33 @@ work on one thread, nginx has one worker, wrk one thread.
 ## Why the bare baseline used to come out at 90k req/s
 
 The previous bench script measured a bare \`Deno.serve\` hello-world at 90k req/s where the same
-server alone gives 150–186k. Measured by experiment (bench/wrk.ts + bench/cpu_usage.ts, hello-world,
-64 connections, 3 s runs, on this 2-core machine):
+server alone gives 150–186k. Measured by experiment on this machine (bench/baseline_probe.ts:
+hello-world, 64 connections, 3 s runs, each with the CPU that other processes used meanwhile):
 
-| condition | req/s | others' CPU (cores) |
+| condition (2026-11-26) | req/s | others' CPU (cores) |
 | --- | ---: | ---: |
-| wrk \`-t1\`, quiet machine | 209,168 | 0.02 |
-| wrk \`-t2\` (the old script), quiet machine | 166,535 | 0.08 |
-| wrk \`-t2\`, other engineers' tests running | 118,000–137,000 | 0.75–1.39 |
-| wrk \`-t1\`, other engineers' tests running | 98,000–155,000 | 0.96–1.18 |
-| wrk \`-t2\`, an idle modyard server beside it right after 51 MiB of uploads | 118,000–121,000 | modyard itself: 0.00–0.01 |
+| quiet machine (11:10 UTC), wrk \`-t1\` | 209,168 | 0.02 |
+| quiet machine, wrk \`-t2\` (as the old script) | 166,535 | 0.08 |
+| other engineers' test suites running, \`-t1\` | 51,000–155,000 | 0.96–1.66 |
+| the same, \`-t2\` | 62,000–137,000 | 0.99–1.39 |
+| the same, \`-t2\`, an idle modyard server beside it right after 51 MiB of uploads | 83,000–121,000 | 0.72–0.94 (modyard itself 0.00–0.01, the bench script 0.00–0.01) |
+| the same, \`-t1\`, the first 3 s of a freshly started server (no warm-up) | 44,000–51,000 | 1.23–1.53 |
 
-Two causes, both in the method: (1) **wrk with 2 threads on 2 cores**: wrk's second thread takes
-CPU from the single-threaded server (−20 % on a quiet machine); (2) **other processes on the
-machine** (here: other engineers' test suites) — up to a whole core, which the old script neither
-saw nor reported, and which moves a single run by ±30 %. The idle modyard server beside the hello
-server used 0.00–0.01 of a core and the bench script itself nothing measurable: "a previous server
-still running" is not the cause as long as it is idle. bench/baseline_probe.ts repeats the
-experiment (and also compares the hello-world with the JSON body, and a first run with a warmed
-one). The bench now chooses wrk's thread count on the anchor, records other processes' CPU for
-every run and repeats busy runs, and interleaves targets. In this run, the metadata anchor:
+The main cause is **other processes on the machine**: what runs beside the bench (here, other
+engineers' test suites) takes up to a whole core of the two, and the old script neither saw nor
+reported it — 90k is about what the hello server gets here with one core taken by others (table).
+The second is **wrk with 2 threads on 2 cores**: on a quiet machine wrk's second thread takes CPU
+from the single-threaded server (−20 %); on a busy one two wrk threads win more of the contested CPU
+and \`-t2\` can come out ahead, so neither count is right everywhere.
+Not the cause: the idle modyard server beside it and the bench script itself (0.00–0.01 of a core),
+logging (modyard logs nothing per request), the hello server's body (the JSON body is within noise
+of it). A first run without warm-up was lower (44–51k against 51–67k warmed, same conditions), but
+the old script had a 2 s warm-up.
+
+What the bench does about it: it records, for every run, the CPU other processes used (from
+/proc) and repeats a run during which they used more than 0.15 of a core; it chooses wrk's thread
+count on each scenario's anchor (below: the metadata anchor in this run); it interleaves targets so
+a busy spell hits all of them; and the report says at the top when the machine stayed busy.
 
 ${compareTable(d.metadataThreads.calibration, d.metadataThreads.calibration[0])}
 

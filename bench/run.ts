@@ -15,8 +15,7 @@ import { freePort, runCli, waitUntilHealthy } from "../tests/helpers/server.ts";
 import type { BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart, serveArgs } from "./cold_start.ts";
 import { chooseThreads, compareTargets, type Target } from "./compare.ts";
-import { readNewestProfile, summariseProfile } from "./cpu_profile.ts";
-import { cpuShare, cpuSnapshot } from "./cpu_usage.ts";
+import { profileUnderLoad } from "./profile_load.ts";
 import { buildDebianModules } from "./debian_modules.ts";
 import { createFixtures, publishFixtures } from "./fixtures.ts";
 import { measureGoDownload } from "./go_download.ts";
@@ -63,12 +62,17 @@ async function cleanup() {
 }
 
 /** Starts a bare Deno server in its own process. */
-async function startBare(mode: BareMode, files: Record<string, string> = {}) {
+async function startBare(
+  mode: BareMode,
+  files: Record<string, string> = {},
+  denoFlags: string[] = [],
+) {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
+      ...denoFlags,
       BARE_TS,
       mode,
       String(port),
@@ -177,36 +181,40 @@ try {
   }
   await cleanup();
 
-  log("CPU profiles of modyard under the zip and metadata loads");
+  log("CPU profiles of modyard and its anchors under the zip and metadata loads");
   const profiles = [];
   for (
-    const [name, url, connections] of [
-      ["1 MiB zip downloads, 64 connections", `/${f.one.module}/@v/v1.0.0.zip`, 64],
-      [".info at 64 connections", `/${f.small.module}/@v/v1.0.0.info`, 64],
+    const [name, path, connections, threads, anchorName, anchorMode, anchorPath] of [
+      [
+        "1 MiB zip downloads, 64 connections",
+        `/${f.one.module}/@v/v1.0.0.zip`,
+        64,
+        downloads[0].threads.threads,
+        "Deno: ReadableStream of 1 MiB subarrays",
+        "stream",
+        "/one.zip",
+      ],
+      [
+        ".info at 64 connections",
+        `/${f.small.module}/@v/v1.0.0.info`,
+        64,
+        metaThreads.threads,
+        "bare Deno.serve, small JSON",
+        "json",
+        "/",
+      ],
     ] as const
   ) {
-    const profDir = await Deno.makeTempDir({ dir, prefix: "prof-" });
-    const s = await spawnModyard(f.kvPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`]);
-    let tailMs = 0;
-    let serverCores = NaN;
-    try {
-      const before = cpuSnapshot([s.pid]);
-      await runWrk(`${s.url}/api/packages/bench/go${url}`, {
-        connections,
-        seconds: SECONDS,
-        threads: name.includes("zip") ? downloads[0].threads.threads : metaThreads.threads,
-        serverPids: [s.pid],
-      });
-      serverCores = cpuShare(before, cpuSnapshot([s.pid]), navigator.hardwareConcurrency).watched;
-    } finally {
-      const stopping = performance.now();
-      await s.stop();
-      tailMs = performance.now() - stopping;
-    }
-    // Only the load: the samples of start-up and of the graceful stop are left out.
-    const window = { tailMs, lengthMs: SECONDS * 1000 };
-    const summary = summariseProfile(await readNewestProfile(profDir), 15, window);
-    profiles.push({ name, summary, serverCores });
+    const load = { connections, seconds: SECONDS, threads, dir };
+    const ours = await profileUnderLoad(
+      (flags) => spawnModyard(f.kvPath, flags),
+      { ...load, path: `/api/packages/bench/go${path}` },
+    );
+    const anchor = await profileUnderLoad(
+      (flags) => startBare(anchorMode, zipFiles, flags),
+      { ...load, path: anchorPath },
+    );
+    profiles.push({ name, ...ours, anchorName, anchor });
   }
 
   log("upload of a 100 MiB zip");
