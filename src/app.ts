@@ -29,8 +29,9 @@ import {
   BusyError,
   type Credentials,
   type Principal,
+  type SlowCheckGate,
 } from "./registry/authenticate.ts";
-import { constantTimeEqual, TOKEN_PREFIX } from "./registry/secrets.ts";
+import { constantTimeEqual } from "./registry/secrets.ts";
 import { ModuleReader } from "./registry/modules.ts";
 import { StateCache } from "./registry/state_cache.ts";
 import { DEFAULT_ZIP_CACHE_SIZE } from "./registry/zip_cache.ts";
@@ -259,26 +260,25 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
     }
     // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
-    // by failures someone else caused from the same address or at the same name.
-    let attempt: Attempt | undefined;
-    if (credentials.kind === "basic" && isPasswordAttempt(credentials)) {
-      const counted = throttle.begin(client, credentials.user);
-      if ("retryAfter" in counted) {
-        throw new HttpError(429, "too many failed authentication attempts; try again later", {
-          "retry-after": String(counted.retryAfter),
-        });
+    // by failures someone else caused from the same address or at the same name. A password
+    // attempt is counted when its slow check is about to run, before it runs.
+    const gate: SlowCheckGate<Attempt> | undefined = credentials.kind === "basic"
+      ? {
+        admit() {
+          const counted = throttle.begin(client, credentials.user);
+          if ("retryAfter" in counted) {
+            throw new HttpError(429, "too many failed authentication attempts; try again later", {
+              "retry-after": String(counted.retryAfter),
+            });
+          }
+          return counted;
+        },
+        succeeded: (attempt) => throttle.succeeded(attempt),
+        cancelled: (attempt) => throttle.cancelled(attempt),
       }
-      attempt = counted;
-    }
-    let principal: Principal | null;
-    try {
-      principal = await services.auth.authenticate(credentials);
-    } catch (err) {
-      if (attempt && err instanceof BusyError) throttle.succeeded(attempt); // never checked
-      throw err;
-    }
+      : undefined;
+    const principal = await services.auth.authenticate(credentials, gate);
     if (!principal) throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
-    if (attempt) throttle.succeeded(attempt);
     return principal;
   }
 
@@ -379,11 +379,6 @@ function bootstrapPrincipal(): Principal {
     validUntil: 0,
     via: "bootstrap",
   };
-}
-
-function isPasswordAttempt(credentials: Credentials & { kind: "basic" }): boolean {
-  const tokenAsUser = credentials.secret === "" && credentials.user.startsWith(TOKEN_PREFIX);
-  return !tokenAsUser && !credentials.secret.startsWith(TOKEN_PREFIX);
 }
 
 function decode(s: string): string {

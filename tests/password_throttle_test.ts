@@ -203,3 +203,22 @@ Deno.test("at most 2 password checks run at once and 32 wait: of 40 at once, exa
     kv.close();
   }
 });
+
+Deno.test("64 parallel requests with the right password (a cold go command) share one check: all authorised, none 429", async () => {
+  const server = await startTestServer();
+  try {
+    await createUser(server.kv, "alice", { password: "correct horse battery" });
+    const got = await statuses(
+      Array.from(
+        { length: 64 },
+        (_, i) =>
+          fetch(`${server.proxy("alice")}/example.com/m${i}/@v/list`, {
+            headers: { authorization: basic("alice", "correct horse battery") },
+          }),
+      ),
+    );
+    assertEquals([...got], [[404, 64]]); // authorised: the modules just do not exist
+  } finally {
+    await server.close();
+  }
+});

@@ -44,6 +44,19 @@ export interface Principal {
   tokenExpiresAt?: number;
 }
 
+/**
+ * Admission of slow password checks (the throttle): `admit` counts an attempt or throws to
+ * refuse it; `succeeded` and `cancelled` uncount one that succeeded or never ran.
+ */
+export interface SlowCheckGate<T> {
+  /** Counts an attempt, or throws to refuse it. */
+  admit(): T;
+  /** The attempt's check succeeded. */
+  succeeded(ticket: T): void;
+  /** The attempt's check never ran (all check slots busy). */
+  cancelled(ticket: T): void;
+}
+
 /** Thrown when too many password checks are already running. */
 export class BusyError extends Error {
   /** Creates the error. */
@@ -70,17 +83,25 @@ export class Authenticator {
   #checks = 0;
   #waiting: (() => void)[] = [];
   #verified = new Map<string, number>();
+  #inflight = new Map<string, Promise<boolean>>();
 
   /** Creates an authenticator reading through `cache`. */
   constructor(private readonly kv: Deno.Kv, private readonly cache: StateCache) {}
 
-  /** The principal for `credentials`, or `null` when they are not valid. */
-  async authenticate(credentials: Credentials): Promise<Principal | null> {
+  /**
+   * The principal for `credentials`, or `null` when they are not valid. A password check
+   * that has to run (not remembered, not joining an identical check in flight) is first
+   * admitted by `gate`, which may throw to refuse it; a success is taken back from it.
+   */
+  async authenticate<T>(
+    credentials: Credentials,
+    gate?: SlowCheckGate<T>,
+  ): Promise<Principal | null> {
     if (credentials.kind === "token") return await this.#byToken(credentials.token, null);
     const { user, secret } = credentials;
     if (secret === "" && user.startsWith(TOKEN_PREFIX)) return await this.#byToken(user, null);
     if (secret.startsWith(TOKEN_PREFIX)) return await this.#byToken(secret, user);
-    return await this.#byPassword(user, secret);
+    return await this.#byPassword(user, secret, gate as SlowCheckGate<unknown> | undefined);
   }
 
   /** A user's role in an organisation, through the cache; `null` when not a member. */
@@ -119,27 +140,56 @@ export class Authenticator {
       : null;
   }
 
-  async #byPassword(name: string, password: string): Promise<Principal | null> {
+  async #byPassword(
+    name: string,
+    password: string,
+    gate: SlowCheckGate<unknown> | undefined,
+  ): Promise<Principal | null> {
     const user = await this.user(name);
-    if (!user?.password || user.deleted || user.kind === "org") {
-      // As slow as a real check, so timing does not tell which accounts have a password.
-      await this.#capped(() => verifyPassword(password, DUMMY_HASH));
-      return null;
-    }
+    const stored = user?.password && !user.deleted && user.kind !== "org" ? user.password : null;
+    // The fingerprint covers the stored hash, so a changed password (seen through the fresh
+    // user record) never matches a remembered success or joins an older check.
     const fingerprint = createHash("sha256")
-      .update(`${name}\0${password}\0${user.password.hash}`).digest("hex");
-    // The fingerprint covers the stored hash, so a changed password (seen through the
-    // fresh user record) never matches a remembered success.
+      .update(`${name}\0${password}\0${stored?.hash ?? ""}`).digest("hex");
     const remembered = this.#verified.get(fingerprint);
-    if (remembered !== undefined && remembered > Date.now()) {
-      return { user, scope: "write", validUntil: remembered, via: "password" };
+    if (stored && remembered !== undefined && remembered > Date.now()) {
+      return { user: user!, scope: "write", validUntil: remembered, via: "password" };
     }
-    const ok = await this.#capped(() => verifyPassword(password, user.password!));
-    if (!ok) return null;
+    // Identical credentials arriving together (the go command fetches in parallel) share one
+    // check, which counts as one attempt.
+    let check = this.#inflight.get(fingerprint);
+    if (!check) {
+      check = this.#check(password, stored, gate);
+      this.#inflight.set(fingerprint, check);
+      check.finally(() => this.#inflight.delete(fingerprint)).catch(() => {});
+    }
+    if (!(await check) || !stored) return null;
     if (this.#verified.size >= 10_000) this.#verified.clear();
     const validUntil = Date.now() + PASSWORD_CACHE_MS;
     this.#verified.set(fingerprint, validUntil);
-    return { user, scope: "write", validUntil, via: "password" };
+    return { user: user!, scope: "write", validUntil, via: "password" };
+  }
+
+  /**
+   * One slow check, admitted by `gate` first. Without a stored hash it derives against a
+   * dummy one, as slow as a real check, so timing does not tell which accounts have a
+   * password.
+   */
+  async #check(
+    password: string,
+    stored: PasswordHash | null,
+    gate: SlowCheckGate<unknown> | undefined,
+  ): Promise<boolean> {
+    const ticket = gate?.admit();
+    let ok = false;
+    try {
+      ok = await this.#capped(() => verifyPassword(password, stored ?? DUMMY_HASH)) && !!stored;
+    } catch (err) {
+      if (err instanceof BusyError && gate) gate.cancelled(ticket);
+      throw err;
+    }
+    if (ok && gate) gate.succeeded(ticket);
+    return ok;
   }
 
   /** Password derivations run so far (real and equal-time dummy ones alike). */

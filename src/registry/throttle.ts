@@ -148,6 +148,11 @@ export class PasswordThrottle {
     this.#windows[2].takeBack(account, attempt.time);
   }
 
+  /** The attempt never ran (no check slot): it is taken back and forgives nothing. */
+  cancelled(attempt: Attempt): void {
+    for (const [i, w] of this.#windows.entries()) w.takeBack(attempt.keys[i], attempt.time);
+  }
+
   /** Keys held in each window (for tests of the memory bound). */
   get sizes(): [number, number, number] {
     return [this.#windows[0].size, this.#windows[1].size, this.#windows[2].size];
