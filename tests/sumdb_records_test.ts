@@ -5,6 +5,7 @@
 // modyard is documented stricter (MODYARD_SUMDB_SEED replays; the seed is printed).
 import { encodeBase64 } from "../src/sumdb/base64.ts";
 import {
+  formatDataTile,
   formatGoSumRecord,
   formatLookup,
   formatRecord,
@@ -13,6 +14,7 @@ import {
   lookupPath,
   MAX_LOOKUP_BYTES,
   MAX_RECORD_BYTES,
+  parseDataTile,
   parseGoSumRecord,
   parseLookup,
   parseLookupPath,
@@ -136,6 +138,28 @@ Deno.test("lookups: paths escape case; answers split into record and signed head
   const huge = formatLookup(7, "example.com/m v1.0.0 h1:x=\n", "x".repeat(MAX_LOOKUP_BYTES));
   assertOk(refused(() => parseLookup(enc.encode(huge))));
   assertOk(refused(() => parseLookup(enc.encode("7\nno blank line\n"))));
+});
+
+Deno.test("data tiles: consecutive records from the tile's first id, nothing more", () => {
+  const tile = { h: 8, l: -1, n: 1, w: 3 };
+  const texts = ["a b h1:x=\n", "c d h1:y=\nc d/go.mod h1:z=\n", "e f h1:w=\n"];
+  const data = formatDataTile(tile, texts);
+  assertEquals(data, texts.map((t, i) => `${256 + i}\n${t}\n`).join(""));
+  assertEquals(parseDataTile(tile, enc.encode(data)).map((t) => dec.decode(t)), texts);
+  const bad = [
+    data + "x", // bytes past the end
+    data.replace("257\n", "258\n"), // a gap
+    data.slice(0, -1), // cut short
+    formatDataTile({ ...tile, n: 0 }, texts), // another tile's ids
+  ];
+  for (const b of bad) {
+    assertOk(refused(() => parseDataTile(tile, enc.encode(b))), JSON.stringify(b));
+  }
+  assertOk(refused(() => parseDataTile({ ...tile, w: 4 }, enc.encode(data))));
+  assertOk(refused(() => formatDataTile({ ...tile, w: 2 }, texts), RangeError));
+  assertOk(refused(() => formatDataTile({ ...tile, l: 0 }, texts), RangeError));
+  const huge = new Uint8Array(3 * (MAX_RECORD_BYTES + 24) + 1);
+  assertOk(refused(() => parseDataTile(tile, huge)));
 });
 
 // ---- Against x/mod itself --------------------------------------------------------------

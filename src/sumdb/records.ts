@@ -9,6 +9,7 @@
 import { escapeCase, unescapeCase } from "../gomod/path.ts";
 import { decodeBase64 } from "./base64.ts";
 import { formatHash, HASH_SIZE, MAX_TREE_SIZE, type Tree } from "./tlog.ts";
+import type { Tile } from "./tile.ts";
 
 /** First line of a tree head's text. */
 export const TREE_HEAD_PREFIX = "go.sum database tree\n";
@@ -154,6 +155,54 @@ export function parseRecord(msg: Uint8Array): ParsedRecord {
   const problem = recordTextProblem(text);
   if (problem !== null) throw bad(problem);
   return { id: Number(idText), text, rest: body.subarray(end + 2) };
+}
+
+/**
+ * A data tile (`tile/H/data/N[.p/W]`) as x/mod's server writes it: the tile's `w` records,
+ * each formatted by {@link formatRecord}, ids from `n·2^h` on. `texts` must hold exactly
+ * `w` record texts.
+ *
+ * @example
+ * ```ts
+ * formatDataTile({ h: 8, l: -1, n: 0, w: 2 }, [text0, text1]); // "0\n…\n\n1\n…\n\n"
+ * ```
+ */
+export function formatDataTile(tile: Tile, texts: (string | Uint8Array)[]): string {
+  if (tile.l !== -1 || texts.length !== tile.w) {
+    throw new RangeError(`Data tile needs level -1 and ${tile.w} records, got ${texts.length}`);
+  }
+  const start = tile.n * 2 ** tile.h;
+  return texts.map((text, i) => formatRecord(start + i, text)).join("");
+}
+
+/**
+ * Splits a data tile into its record texts, checking that it holds exactly `tile.w`
+ * records with consecutive ids from `n·2^h` (each still to be checked against the log's
+ * hashes). Throws {@link RecordError}.
+ *
+ * @example
+ * ```ts
+ * parseDataTile({ h: 8, l: -1, n: 0, w: 2 }, body).length; // 2
+ * ```
+ */
+export function parseDataTile(tile: Tile, data: Uint8Array): Uint8Array[] {
+  if (tile.l !== -1) throw new RangeError("Not a data tile");
+  if (data.length > tile.w * (MAX_RECORD_BYTES + 24)) {
+    throw new RecordError(`Data tile is longer than ${tile.w} records can be`);
+  }
+  const start = tile.n * 2 ** tile.h;
+  const texts: Uint8Array[] = [];
+  let rest = data;
+  for (let i = 0; i < tile.w; i++) {
+    const record = parseRecord(rest);
+    if (record.id !== start + i) {
+      throw new RecordError(`Data tile holds record ${record.id} where ${start + i} belongs`);
+    }
+    texts.push(record.text);
+    rest = record.rest;
+  }
+  if (rest.length !== 0) throw new RecordError(`Data tile has ${rest.length} bytes past its end`);
+  return texts;
 }
 
 /** One go.sum line: `<module> <version>[/go.mod] <hash>`. */
