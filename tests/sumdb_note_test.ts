@@ -26,6 +26,7 @@ import {
   parseVerifierKey,
   type Signer,
   signerKeyFromSeed,
+  SUM_GOLANG_ORG_KEY,
 } from "../src/sumdb/note_key.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { buildGoHelper, goPrerequisites, outputWithin } from "./helpers/go.ts";
@@ -105,6 +106,18 @@ Deno.test("note keys: x/mod's example keys parse, and the signer key yields the 
   assertEquals(keyHash("PeterNeumann", new Uint8Array([1, ...v.publicKey])), 0xc74f20a3);
   assertEquals(formatVerifierKey("PeterNeumann", v.publicKey), PETER_VKEY);
   assertEquals(await signerKeyFromSeed("PeterNeumann", s.seed), PETER_SKEY);
+});
+
+Deno.test("note keys: the go command's key for sum.golang.org (its base64 holds '+')", async () => {
+  const go = await Deno.readTextFile("/usr/lib/go/src/cmd/go/internal/modfetch/key.go")
+    .catch(() => null);
+  if (go !== null) {
+    assertOk(go.includes(`"${SUM_GOLANG_ORG_KEY}"`), "key differs from the go command's");
+  }
+  const key = parseVerifierKey(SUM_GOLANG_ORG_KEY);
+  assertEquals([key.name, key.hash], ["sum.golang.org", 0x033de0ae]);
+  assertEquals(formatVerifierKey(key.name, key.publicKey), SUM_GOLANG_ORG_KEY);
+  assertEquals((await newVerifier(SUM_GOLANG_ORG_KEY)).hash, 0x033de0ae);
 });
 
 Deno.test("note keys: every substring and every byte change of x/mod's keys is refused", async () => {

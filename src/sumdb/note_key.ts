@@ -15,6 +15,13 @@ export const ALG_ED25519 = 1;
 /** Longest key text accepted (a real key is well under 300 characters). */
 export const MAX_KEY_LENGTH = 4096;
 
+/**
+ * The verifier key of sum.golang.org, as the `go` command knows it
+ * (cmd/go/internal/modfetch/key.go); `GOSUMDB=sum.golang.org` means this key.
+ */
+export const SUM_GOLANG_ORG_KEY =
+  "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+
 /** A key's reason for refusal, in x/mod's words (its `err.Error()`). */
 export type KeyErrorReason =
   | "malformed verifier id"
