@@ -356,3 +356,28 @@ Deno.test("pull-through: an upstream zip is judged by x/mod's rules, not modyard
     assertIncludes(await res.text(), "module line says");
   });
 });
+
+Deno.test("pull-through: first fetches are limited per client (429 with Retry-After); cached files and other clients are not held up", async () => {
+  await withServers({
+    firstFetches: { perWindow: 2, windowMs: 600_000 },
+    trustedProxies: ["127.0.0.1"],
+  }, async (up, down) => {
+    const zip = await up.publish("public.example/dep", "v1.0.0");
+    await down.owner("acme");
+    const base = `${down.proxy("acme")}/public.example/dep/@v/v1.0.0`;
+    const from = (client: string) => ({ headers: { "x-forwarded-for": client } });
+    assertEquals((await fetchBytes(`${base}.info`, from("10.0.0.1"))).status, 200);
+    assertEquals((await fetchBytes(`${base}.mod`, from("10.0.0.1"))).status, 200);
+    const limited = await fetchBytes(`${base}.zip`, from("10.0.0.1"));
+    assertEquals(limited.status, 429, limited.text);
+    assertIncludes(limited.text, "new files from upstream");
+    assertEquals(Number(limited.headers.get("retry-after")) > 0, true);
+    assertEquals(up.counts.get("public.example/dep/@v/v1.0.0.zip"), undefined);
+    // Cached files do not count: still served to the limited client.
+    assertEquals((await fetchBytes(`${base}.info`, from("10.0.0.1"))).status, 200);
+    // Another client may still cause the fetch; then the limited client gets it from the cache.
+    assertEquals((await fetchBytes(`${base}.zip`, from("10.0.0.2"))).bytes, zip);
+    assertEquals((await fetchBytes(`${base}.zip`, from("10.0.0.1"))).bytes, zip);
+    assertEquals(up.counts.get("public.example/dep/@v/v1.0.0.zip"), 1);
+  });
+});

@@ -150,9 +150,12 @@ async function servePulledThrough(
 ): Promise<Response> {
   let answer;
   try {
-    answer = await ctx.services.pullThrough!.read(req as PullThroughRequest);
+    answer = await ctx.services.pullThrough!.read(req as PullThroughRequest, ctx.client);
   } catch (err) {
-    if (err instanceof UpstreamError) throw new HttpError(err.status, err.message);
+    if (err instanceof UpstreamError) {
+      const headers = err.retryAfter ? { "retry-after": String(err.retryAfter) } : undefined;
+      throw new HttpError(err.status, err.message, headers);
+    }
     throw err;
   }
   const policy: CachePolicy = answer.etag

@@ -15,6 +15,11 @@ import { blobStream } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
 import type { CachedFileRecord, UpstreamAnswerRecord, UserRecord } from "../store/records.ts";
 import { fillFile, upstreamPath } from "./cache_fill.ts";
+import {
+  DEFAULT_FIRST_FETCH_LIMITS,
+  FirstFetchLimit,
+  type FirstFetchLimits,
+} from "./first_fetch_limit.ts";
 import { type FillLeaseTiming, underFillLease } from "./fill_lease.ts";
 import { SingleFlight } from "./single_flight.ts";
 import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, type UpstreamLimits } from "./upstream_client.ts";
@@ -37,6 +42,8 @@ export interface PullThroughOptions {
   limits?: Partial<UpstreamLimits>;
   /** Cross-process lease timing (defaults: 30 s lease, 10 min wait, 100 ms polls). */
   lease?: Partial<FillLeaseTiming>;
+  /** First fetches per client (defaults: {@link DEFAULT_FIRST_FETCH_LIMITS}). */
+  firstFetches?: Partial<FirstFetchLimits>;
 }
 
 /** A GOPROXY read the pull-through cache answers. */
@@ -73,6 +80,7 @@ export class PullThrough {
   readonly #client: UpstreamClient;
   readonly #flights = new SingleFlight();
   readonly #timing: FillLeaseTiming;
+  readonly #firstFetches: FirstFetchLimit;
 
   /** Creates the service; throws a `SyntaxError` for a bad upstream list. */
   constructor(
@@ -84,6 +92,10 @@ export class PullThrough {
     this.enabled = entries.length > 0;
     this.#client = new UpstreamClient(entries, { ...DEFAULT_UPSTREAM_LIMITS, ...options.limits });
     this.#timing = { leaseMs: 30_000, waitMs: 600_000, pollMs: 100, ...options.lease };
+    this.#firstFetches = new FirstFetchLimit({
+      ...DEFAULT_FIRST_FETCH_LIMITS,
+      ...options.firstFetches,
+    });
   }
 
   /**
@@ -111,8 +123,11 @@ export class PullThrough {
     return !published;
   }
 
-  /** Answers one read from the cache or the upstream. Throws {@link UpstreamError}. */
-  async read(req: PullThroughRequest): Promise<PullThroughAnswer> {
+  /**
+   * Answers one read from the cache or the upstream for `client` (its address, for the
+   * first-fetch limit). Throws {@link UpstreamError}.
+   */
+  async read(req: PullThroughRequest, client = "unknown"): Promise<PullThroughAnswer> {
     const problem = checkModulePath(req.module);
     if (problem !== null) {
       throw new UpstreamError(
@@ -131,7 +146,7 @@ export class PullThrough {
         `${req.module}@${version}: the pull-through cache serves canonical versions only`,
       );
     }
-    const record = await this.#file(kind, req.module, version);
+    const record = await this.#file(kind, req.module, version, client);
     if (kind === "info") {
       return {
         body: record.body!,
@@ -151,12 +166,25 @@ export class PullThrough {
   }
 
   /** A stored file, fetched first when absent (once per process, once across processes). */
-  async #file(kind: CachedFileKind, module: string, version: string): Promise<CachedFileRecord> {
+  async #file(
+    kind: CachedFileKind,
+    module: string,
+    version: string,
+    client: string,
+  ): Promise<CachedFileRecord> {
     const key = keys.upstreamFile(kind, module, version);
     const stored = async () => (await this.kv.get<CachedFileRecord>(key)).value;
     const hit = await stored();
     if (hit) return hit;
     const what = `${module}@${version} (${kind})`;
+    const wait = this.#firstFetches.take(client);
+    if (wait > 0) {
+      throw new UpstreamError(
+        429,
+        `${what}: this client made modyard fetch ${this.#firstFetches.limits.perWindow} new files from upstream recently; try again in ${wait} s`,
+        wait,
+      );
+    }
     await this.#flights.run(`${kind}\0${module}\0${version}`, () =>
       underFillLease(
         this.kv,

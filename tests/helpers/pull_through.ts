@@ -11,6 +11,7 @@ import { createToken, createUser } from "../../src/registry/accounts.ts";
 import { openStore } from "../../src/store/open_store.ts";
 import type { UpstreamLimits } from "../../src/upstream/upstream_client.ts";
 import type { FillLeaseTiming } from "../../src/upstream/fill_lease.ts";
+import type { FirstFetchLimits } from "../../src/upstream/first_fetch_limit.ts";
 import { setPrivatePaths, setPullThrough } from "../../src/upstream/owner_settings.ts";
 import { basic, startTestServer, type TestServer } from "./server.ts";
 import { moduleZip } from "./zip.ts";
@@ -145,6 +146,10 @@ export interface PullThroughServerOptions {
   lease?: Partial<FillLeaseTiming>;
   /** A store shared with another server (not closed by `close`). */
   kv?: Deno.Kv;
+  /** First-fetch limits per client. */
+  firstFetches?: Partial<FirstFetchLimits>;
+  /** Peers whose X-Forwarded-For is believed. */
+  trustedProxies?: string[];
 }
 
 /** Starts a downstream modyard whose owners may use pull-through. */
@@ -162,7 +167,9 @@ export async function startPullThroughServer(
       maxCacheBytes: options.maxCacheBytes ?? 1024 * 1024 * 1024,
       limits: options.limits,
       lease: options.lease,
+      firstFetches: options.firstFetches,
     },
+    trustedProxies: options.trustedProxies,
   });
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
   const url = `http://127.0.0.1:${server.addr.port}`;
