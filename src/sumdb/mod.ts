@@ -42,3 +42,4 @@ export {
 export * from "./proof.ts";
 export * from "./tile.ts";
 export * from "./records.ts";
+export * from "./lookup_check.ts";
