@@ -397,6 +397,34 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "x/mod: verifier keys of odd points (not on the curve, small order) get x/mod's verdicts",
+  ignore: !available,
+  async fn() {
+    for (const fill of [0xff, 0x00, 0xee]) {
+      const vkey = formatVerifierKey("bad.example", new Uint8Array(32).fill(fill));
+      const hash = parseVerifierKey(vkey).hash;
+      const raw = new Uint8Array(68);
+      new DataView(raw.buffer).setUint32(0, hash);
+      const msg = `${TEXT}\n— bad.example ${encodeBase64(raw)}\n`;
+      const go = (await xmod({ op: "open", verifierKeys: [vkey], msg: b64(msg) })).opened as {
+        err: string;
+      };
+      const ours = await reasonOf(async () => openNote(msg, [await newVerifier(vkey)]));
+      assertEquals(ours, go.err, `fill ${fill}`);
+      // The all-zero key is a small-order point: with the all-zero signature, both Go and
+      // Web Crypto accept this text (the cofactorless equation holds for it). Pinned, so a
+      // change on either side is seen; a key of such a point is never one a signer makes.
+      const want = fill === 0
+        ? ""
+        : `invalid signature for key bad.example+${formatKeyHashHex(hash)}`;
+      assertEquals(ours, want, `fill ${fill}`);
+    }
+  },
+});
+
+const formatKeyHashHex = (h: number) => h.toString(16).padStart(8, "0");
+
 /** An Ed25519 signature with L added to S: the same point, a non-canonical scalar. */
 function nonCanonical(sig: Uint8Array): Uint8Array {
   const L = 2n ** 252n + 27742317777372353535851937790883648493n;

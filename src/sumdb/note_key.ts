@@ -186,9 +186,11 @@ export async function newVerifier(vkey: string): Promise<Verifier> {
   return {
     name,
     hash,
+    // A key that is no curve point, or any other Web Crypto failure, verifies nothing.
     verify: (msg, sig) =>
       sig.length === 64
         ? crypto.subtle.verify("Ed25519", key, new Uint8Array(sig), new Uint8Array(msg))
+          .catch(() => false)
         : Promise.resolve(false),
   };
 }
