@@ -381,3 +381,35 @@ Deno.test("pull-through: first fetches are limited per client (429 with Retry-Af
     assertEquals(up.counts.get("public.example/dep/@v/v1.0.0.zip"), 1);
   });
 });
+
+Deno.test("pull-through: an .info naming another version is refused (502, nothing stored); an upstream that never answers is a 504", async () => {
+  await withServers({}, async (up, down) => {
+    await up.publish("public.example/liar", "v1.0.0");
+    up.overrides.set(
+      "public.example/liar/@v/v1.0.0.info",
+      new TextEncoder().encode(`{"Version":"v1.0.1","Time":"2020-01-01T00:00:00Z"}`),
+    );
+    await down.owner("acme");
+    const r = await fetchBytes(`${down.proxy("acme")}/public.example/liar/@v/v1.0.0.info`);
+    assertEquals(r.status, 502, r.text);
+    assertIncludes(r.text, `names version "v1.0.1"`);
+    assertEquals(await countKeys(down.kv, ["upstream"]), 0);
+    assertEquals((await down.kv.get(keys.upstreamBytes())).value, null);
+  });
+  const { promise: never, resolve: release } = Promise.withResolvers<Response>();
+  const silent = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, () => never);
+  const down = await startPullThroughServer({
+    upstream: `http://127.0.0.1:${silent.addr.port}`,
+    limits: { connectTimeoutMs: 300, readTimeoutMs: 2000 },
+  });
+  try {
+    await down.owner("acme");
+    const r = await fetchBytes(`${down.proxy("acme")}/public.example/silent/@v/v1.0.0.info`);
+    assertEquals(r.status, 504, r.text);
+    assertIncludes(r.text, "did not answer within 300 ms");
+  } finally {
+    await down.close();
+    release(new Response("late"));
+    await silent.shutdown();
+  }
+});
