@@ -7,7 +7,7 @@
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o xmodsumdb .
 //
-// Input: one JSON object whose "op" is keygen, sign, open, keys, tree or parse (see the
+// Input: one JSON object whose "op" is keygen, keys, sign, open, tree, tileRead or parse (see the
 // request struct). Output: one JSON object. Byte strings travel as base64.
 package main
 
