@@ -3,7 +3,7 @@
 // asked, and what happens when it fails or sends garbage. The upstream is a second modyard
 // behind a proxy that counts requests per path.
 import { keys } from "../src/store/keys.ts";
-import { assertEquals, assertIncludes } from "./helpers/assert.ts";
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
   type CountingUpstream,
   fetchBytes,
@@ -404,8 +404,10 @@ Deno.test("pull-through: an .info naming another version is refused (502, nothin
   });
   try {
     await down.owner("acme");
+    const started = Date.now();
     const r = await fetchBytes(`${down.proxy("acme")}/public.example/silent/@v/v1.0.0.info`);
     assertEquals(r.status, 504, r.text);
+    assertOk(Date.now() - started < 10_000, `answered after ${Date.now() - started} ms`);
     assertIncludes(r.text, "did not answer within 300 ms");
   } finally {
     await down.close();
