@@ -48,6 +48,7 @@ import {
   replyCacheKey,
 } from "./http/reply_cache.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
+import type { VersionRecord } from "./store/records.ts";
 import { PullThrough, type PullThroughOptions } from "./upstream/pull_through.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
@@ -73,7 +74,7 @@ export interface AppOptions {
   /** Bytes of hot zips kept in memory (default 256 MiB; 0: none). */
   zipCacheSize?: number;
   /** Pull-through settings (upstream list, TTL, budget, limits); absent: disabled. */
-  pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs">;
+  pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs" | "zipStream">;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -224,6 +225,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       ...options.pullThrough,
       maxZipSize: options.maxZipSize,
       stallMs: options.uploadStallSeconds * 1000,
+      // ModuleReader.zip reads only these three fields of a version record.
+      zipStream: (blob) => services.modules.zip(blob as VersionRecord),
     });
     if (pullThrough.enabled) services.pullThrough = pullThrough;
   }

@@ -415,3 +415,17 @@ Deno.test("pull-through: an .info naming another version is refused (502, nothin
     await silent.shutdown();
   }
 });
+
+Deno.test("pull-through: a cached zip is served through the hot-zip cache, as hosted zips are", async () => {
+  await withServers({}, async (up, down) => {
+    const zip = await up.publish("public.example/hot", "v1.0.0");
+    await down.owner("acme");
+    const url = `${down.proxy("acme")}/public.example/hot/@v/v1.0.0.zip`;
+    assertEquals((await fetchBytes(url)).bytes, zip);
+    assertEquals((await fetchBytes(url)).bytes, zip);
+    // With its chunks gone from the store, only the in-memory copy can answer.
+    for await (const e of down.kv.list({ prefix: ["blob"] })) await down.kv.delete(e.key);
+    assertEquals((await fetchBytes(url)).bytes, zip);
+    assertEquals(up.counts.get("public.example/hot/@v/v1.0.0.zip"), 1);
+  });
+});

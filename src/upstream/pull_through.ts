@@ -44,6 +44,13 @@ export interface PullThroughOptions {
   lease?: Partial<FillLeaseTiming>;
   /** First fetches per client (defaults: {@link DEFAULT_FIRST_FETCH_LIMITS}). */
   firstFetches?: Partial<FirstFetchLimits>;
+  /**
+   * How a stored zip is streamed (the app passes the hot-zip cache of hosted versions, so a
+   * cached zip is served like a hosted one); default: straight from its chunks.
+   */
+  zipStream?: (
+    blob: { blobId: string; size: number; chunks: number },
+  ) => ReadableStream<Uint8Array>;
 }
 
 /** A GOPROXY read the pull-through cache answers. */
@@ -156,8 +163,11 @@ export class PullThrough {
         stale: false,
       };
     }
+    const blob = { blobId: record.blobId!, size: record.size, chunks: record.chunks };
     return {
-      body: blobStream(this.kv, record.blobId!, kind, record.chunks),
+      body: kind === "zip" && this.options.zipStream
+        ? this.options.zipStream(blob)
+        : blobStream(this.kv, blob.blobId, kind, blob.chunks),
       size: record.size,
       contentType: kind === "zip" ? "application/zip" : TEXT,
       etag: record.h1,
