@@ -29,7 +29,6 @@ import { CLI_ACTOR, readAudit } from "../registry/audit.ts";
 import { clearPin, NotFoundError } from "../registry/lifecycle.ts";
 import { startServer } from "../server.ts";
 import { setPrivatePaths, setPullThrough } from "../upstream/owner_settings.ts";
-import { publishCommand } from "./publish.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
 
@@ -78,6 +77,8 @@ export async function runCli(args: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     }
     if (command === "publish") {
+      // Loaded on use: the zip writer it needs is not part of a server's start-up.
+      const { publishCommand } = await import("./publish.ts");
       return await publishCommand({
         dir: positional[1] ?? ".",
         url: flagValue(flags, "url") ?? "",

@@ -12,10 +12,9 @@ import { createHash } from "node:crypto";
 import { ZipRuleError } from "../gomod/zipcheck.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
 import { keys } from "../store/keys.ts";
-import { KvBlobReader } from "../store/kv_zip_reader.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { type Actor, audit } from "./audit.ts";
-import { inspectModuleZip } from "./inspect_zip.ts";
+import { inspectStoredZip } from "./inspect_stored_zip.ts";
 import { ZipPrescan } from "./zip_prescan.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
@@ -227,7 +226,7 @@ async function receive(
 async function analyseZip(kv: Deno.Kv, lease: Lease, size: number, scan: ZipPrescan) {
   let inspection;
   try {
-    inspection = await inspectModuleZip(new KvBlobReader(kv, lease.blobId, "zip", size), {
+    inspection = await inspectStoredZip(kv, lease.blobId, size, {
       scanned: (headerOffset) => scan.lookup(headerOffset),
     });
   } catch (err) {

@@ -11,10 +11,9 @@
 import { createHash } from "node:crypto";
 import { escapeCase } from "../gomod/path.ts";
 import { MAX_GO_MOD_SIZE, ZipRuleError } from "../gomod/zipcheck.ts";
-import { inspectModuleZip } from "../registry/inspect_zip.ts";
+import { inspectStoredZip } from "../registry/inspect_stored_zip.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
-import { KvBlobReader } from "../store/kv_zip_reader.ts";
 import type { CachedFileRecord } from "../store/records.ts";
 import type { UpstreamClient } from "./upstream_client.ts";
 import { UpstreamError } from "./upstream_error.ts";
@@ -139,10 +138,9 @@ async function receiveZip(
   if (writer.size === 0) throw refused(module, version, "zip", "it is empty");
   let inspection;
   try {
-    inspection = await inspectModuleZip(
-      new KvBlobReader(ctx.kv, lease.blobId, "zip", writer.size),
-      { goModPolicy: false },
-    );
+    inspection = await inspectStoredZip(ctx.kv, lease.blobId, writer.size, {
+      goModPolicy: false,
+    });
   } catch (err) {
     if (err instanceof ZipRuleError) throw refused(module, version, "zip", err.message);
     throw err;
