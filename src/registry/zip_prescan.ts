@@ -36,6 +36,11 @@ export interface ScannedEntry {
   sha256: string;
 }
 
+/** Deflate data up to this size is inflated in one synchronous call. */
+const SYNC_INFLATE_LIMIT = 1024 * 1024;
+/** …when it inflates to at most this much (more goes through a stream, or is a bomb). */
+const SYNC_OUTPUT_LIMIT = 64 * 1024 * 1024;
+
 const LOCAL_HEADER_LENGTH = 30;
 const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
@@ -74,7 +79,13 @@ interface Current {
   descriptor: boolean;
   zip64: boolean;
   digest: ContentDigest;
+  /** The zlib stream of a deflate entry too large for one synchronous inflation. */
   inflater: zlib.InflateRaw | null;
+  /** Deflate data kept for one synchronous inflation. */
+  buffered: Uint8Array[];
+  bufferedBytes: number;
+  /** Bytes kept at the last synchronous try of a deflate stream of unknown size. */
+  lastAttempt: number;
   /** Stored bytes given to the inflater, and whether it stopped consuming them. */
   fed: number;
   /** The stored size, once known. */
@@ -104,6 +115,8 @@ export class ZipPrescan {
   #pending = new Uint8Array(0);
   #current: Current | null = null;
   #stopped = false;
+  /** Bytes taken past the end of an entry's data, to be scanned again. */
+  #giveBack: Uint8Array | null = null;
   /** Content produced so far (bounded like a module's total size). */
   #produced = 0;
 
@@ -120,6 +133,13 @@ export class ZipPrescan {
           : this.#headerBytes(rest);
         at += taken;
         this.#offset += taken;
+        const back = this.#giveBack;
+        if (back) {
+          // Bytes kept past the end of a deflate stream of unknown size: scanned again.
+          this.#giveBack = null;
+          this.#offset -= back.length;
+          await this.write(back);
+        }
       }
     } catch {
       this.#stop(); // validation reads whatever the scan did not vouch for
@@ -198,7 +218,10 @@ export class ZipPrescan {
       descriptor,
       zip64: hasZip64Extra(header.subarray(LOCAL_HEADER_LENGTH + view.getUint16(26, true))),
       digest: new ContentDigest(),
-      inflater: method === 8 ? this.#inflater() : null,
+      inflater: null,
+      buffered: [],
+      bufferedBytes: 0,
+      lastAttempt: 0,
       fed: 0,
       compressedSize: known ? declared : -1,
       ok: true,
@@ -211,12 +234,7 @@ export class ZipPrescan {
     inflater.on("data", (chunk: Uint8Array) => {
       const current = this.#current;
       if (!current || current.inflater !== inflater) return;
-      this.#produced += chunk.byteLength;
-      if (this.#produced > MAX_ZIP_SIZE) {
-        this.#stop(); // more content than any module may have: validation will say so
-        return;
-      }
-      current.digest.add(chunk);
+      this.#add(current, chunk);
     });
     inflater.on("error", () => {
       const current = this.#current;
@@ -238,14 +256,13 @@ export class ZipPrescan {
       if (current.remaining === 0) this.#record(current);
       return take;
     }
-    if (!current.inflater) {
-      current.digest.add(piece);
-      this.#produced += take;
-      if (this.#produced > MAX_ZIP_SIZE) this.#stop();
+    if (current.method === 0) {
+      this.#add(current, piece);
       current.remaining -= take;
       if (current.remaining === 0) this.#record(current);
       return take;
     }
+    if (!current.inflater) return await this.#smallDeflate(current, bytes);
     const inflater = current.inflater;
     const before = inflater.bytesWritten;
     await settled(inflater, (done) => inflater.write(piece, () => done()));
@@ -274,6 +291,118 @@ export class ZipPrescan {
     current.remaining = 0;
     await this.#endInflate(current);
     return consumed;
+  }
+
+  /** Adds content to the entry's digest, within the total a module may have. */
+  #add(current: Current, content: Uint8Array): void {
+    this.#produced += content.byteLength;
+    if (this.#produced > MAX_ZIP_SIZE) {
+      this.#stop(); // more content than any module may have: validation will say so
+      return;
+    }
+    current.digest.add(content);
+  }
+
+  /**
+   * Deflate data while an entry's stays within {@link SYNC_INFLATE_LIMIT}: buffered and
+   * inflated in one synchronous call (most entries are small, and a zlib stream each costs
+   * more than their content). An entry of unknown size is retried as its bytes arrive until
+   * its deflate stream ends, which tells where its data ends. Larger entries continue
+   * through a stream.
+   */
+  async #smallDeflate(current: Current, bytes: Uint8Array): Promise<number> {
+    if (current.remaining !== Infinity) {
+      const take = Math.min(current.remaining, bytes.length);
+      if (current.bufferedBytes + take > SYNC_INFLATE_LIMIT) {
+        await this.#toStream(current);
+        return this.#current === current ? await this.#dataBytes(bytes) : bytes.length;
+      }
+      current.buffered.push(bytes.slice(0, take));
+      current.bufferedBytes += take;
+      current.remaining -= take;
+      if (current.remaining === 0) {
+        const input = concat(current.buffered, current.bufferedBytes);
+        current.buffered = [];
+        const inflated = this.#inflateSync(input);
+        // Truncated data, data that does not inflate, or bytes after its end: validation's.
+        if (typeof inflated === "object" && inflated?.consumed === input.length) {
+          this.#add(current, inflated.output);
+        } else {
+          current.ok = false;
+        }
+        if (this.#current === current) this.#record(current);
+      }
+      return take;
+    }
+    // Unknown size: everything is taken and kept; the stream is tried again each time the
+    // kept bytes have doubled (a trickle of tiny pieces costs a few tries, not one each), and
+    // the bytes found after its end are given back to the scan.
+    // The first try reads the piece in place (most entries end inside it); kept bytes are
+    // copied, as the piece belongs to the caller.
+    const first = current.bufferedBytes === 0;
+    if (!first) current.buffered.push(bytes.slice());
+    current.bufferedBytes += bytes.length;
+    const full = current.bufferedBytes > SYNC_INFLATE_LIMIT;
+    if (!first && !full && current.bufferedBytes < 2 * current.lastAttempt) {
+      return bytes.length;
+    }
+    current.lastAttempt = current.bufferedBytes;
+    const input = first ? bytes : concat(current.buffered, current.bufferedBytes);
+    const inflated = this.#inflateSync(input);
+    if (inflated === "more") {
+      current.buffered = [first ? bytes.slice() : input];
+      if (full) await this.#toStream(current);
+      return bytes.length;
+    }
+    if (!inflated || inflated.consumed <= 0) {
+      this.#stop(); // where this entry ends is unknown: nothing more to follow
+      return bytes.length;
+    }
+    current.buffered = [];
+    current.bufferedBytes = 0;
+    this.#add(current, inflated.output);
+    current.compressedSize = inflated.consumed;
+    current.remaining = 0;
+    this.#giveBack = input.subarray(inflated.consumed);
+    return bytes.length;
+  }
+
+  /**
+   * Inflates a whole deflate stream at the start of `input`; returns the content and the
+   * bytes the stream took, `"more"` when `input` ends before the stream does, or `null`
+   * when it does not inflate (or inflates to more than a slice of the module's budget).
+   */
+  #inflateSync(input: Uint8Array): { output: Uint8Array; consumed: number } | "more" | null {
+    const budget = Math.max(1, Math.min(SYNC_OUTPUT_LIMIT, MAX_ZIP_SIZE - this.#produced));
+    try {
+      const { buffer, engine } = zlib.inflateRawSync(input, {
+        info: true,
+        maxOutputLength: budget,
+      } as zlib.ZlibOptions) as unknown as {
+        buffer: Uint8Array;
+        engine: { bytesWritten: number };
+      };
+      return { output: buffer, consumed: engine.bytesWritten };
+    } catch (err) {
+      return (err as { code?: string }).code === "Z_BUF_ERROR" ? "more" : null;
+    }
+  }
+
+  /**
+   * Continues an entry through a zlib stream, starting with its buffered bytes (none of
+   * which lies past the end of its deflate data: a synchronous try said so, or its size is
+   * known).
+   */
+  async #toStream(current: Current): Promise<void> {
+    const buffered = current.buffered;
+    if (current.remaining !== Infinity) current.remaining += current.bufferedBytes;
+    current.buffered = [];
+    current.bufferedBytes = 0;
+    current.inflater = this.#inflater();
+    for (const piece of buffered) {
+      await this.#dataBytes(piece);
+      if (this.#current !== current) return; // stopped, or the entry ended
+    }
   }
 
   /** Lets the inflater flush and finish; an unfinished deflate stream is not recorded. */
@@ -349,4 +478,15 @@ function hasZip64Extra(extra: Uint8Array): boolean {
     at += 4 + view.getUint16(at + 2, true);
   }
   return false;
+}
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
 }
