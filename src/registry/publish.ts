@@ -196,8 +196,8 @@ async function receive(
   maxZipSize: number,
 ): Promise<void> {
   const reader = body.getReader();
-  // The scan of one piece (its inflation runs off the main thread) overlaps the receiving
-  // of the next; at most one piece waits for it.
+  // The scan of one piece (a large entry inflates off the main thread) overlaps the
+  // receiving of the next; at most one piece waits for it.
   let scanning = Promise.resolve();
   for (;;) {
     let next: ReadableStreamReadResult<Uint8Array>;
