@@ -312,7 +312,7 @@ ${
     meta.some((r) => r.errors > 0)
       ? `Errors are answers other than 2xx/3xx (and socket errors) as wrk counts them. For the
 password variant they were 429s when checked by hand (2026-11-26: 64 concurrent first requests got
-10 × 200 and 54 × 429): failed-or-not password attempts are counted per client and name before the
+10 × 200 and 54 × 429): password attempts, right or wrong, are counted per client and name before the
 slow check, and a remembered check expires after a minute, so 64 connections sending a password at
 once get 429 until the check is remembered again.
 

@@ -107,6 +107,19 @@ export function renderGapSection(
     const busyMs = (x: LoadProfile) =>
       x.summary.groups.filter((g) => !g.name.startsWith("idle")).reduce((n, g) => n + g.ms, 0);
     const cpuMs = (x: LoadProfile) => x.serverCores * seconds * 1000;
+    const per = (x: LoadProfile, ms: number) => ms * 1000 / x.requests;
+    const difference = (x: LoadProfile, y: LoadProfile) => {
+      const more = per(x, busyMs(x)) - per(y, busyMs(y));
+      const runtime = per(x, groupMs(x, "Deno runtime (JS)")) -
+        per(y, groupMs(y, "Deno runtime (JS)"));
+      const code = per(x, groupMs(x, "modyard / bench code")) -
+        per(y, groupMs(y, "modyard / bench code"));
+      const cpu = per(x, cpuMs(x)) - per(y, cpuMs(y));
+      const d = (n: number) => n >= 0 ? `${fmt(n, 1)} µs more` : `${fmt(-n, 1)} µs less`;
+      return `Against the anchor, modyard's process spends ${d(cpu)} CPU per request; its JavaScript
+thread ${d(more)}: ${d(runtime)} in Deno's runtime JavaScript (on modyard's behalf: its responses,
+headers and streams) and ${d(code)} in modyard's own code.`;
+    };
     return `Per request, modyard beside ${p.anchorName} under the same load (${
       fmt(p.requests)
     } and ${fmt(a.requests)} requests in the window):
@@ -118,6 +131,8 @@ ${
         ...names.map((n) => [`— ${n}`, us(p, groupMs(p, n)), us(a, groupMs(a, n))]),
       ])
     }
+
+${difference(p, a)}
 
 `;
   };
