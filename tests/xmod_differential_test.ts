@@ -33,6 +33,11 @@ const ARCHIVE_FORMAT = [
   /: encrypted entries are not allowed$/,
   /: compression method \d+ is not allowed \(only stored and deflate\)$/,
   /zip64 end of central directory record disagrees with the classic record$/,
+  /^not a valid zip file: split \(multi-disk\) archives are not allowed: the end record must name disk 0$/,
+  /^not a valid zip file: the central directory size disagrees with its entries \(trailing central directory data\)$/,
+  /^not a valid zip file: the central directory offset disagrees with where the directory is$/,
+  /^not a valid zip file: more than one end record ends the file$/,
+  /^not a valid zip file: an entry name appears twice in the central directory$/,
 ];
 /**
  * Archive-level failures: x/mod's reader (archive/zip, compress/flate) and modyard's reader

@@ -420,6 +420,20 @@ const ZIP_ERROR_RULES: [RegExp, string][] = [
   [/^Overlapping entry found$/, "entry overlaps another entry"],
   [/^Invalid uncompressed size$/, "entry inflates to more than its declared size"],
   [/^Invalid CRC32$/, "CRC-32 does not match the content"],
+  [
+    /^Split zip file$/,
+    "split (multi-disk) archives are not allowed: the end record must name disk 0",
+  ],
+  [
+    /^trailing central directory data$/,
+    "the central directory size disagrees with its entries (trailing central directory data)",
+  ],
+  [
+    /^mismatched central directory offset$/,
+    "the central directory offset disagrees with where the directory is",
+  ],
+  [/^multiple end of central directory records$/, "more than one end record ends the file"],
+  [/^duplicate filename$/, "an entry name appears twice in the central directory"],
 ];
 
 function describeZipError(err: unknown): { rule: boolean; text: string } {
