@@ -294,6 +294,18 @@ try {
   const afterSoak = readRss(pid);
   await cleanup();
 
+  // The same warm-up and soak with the hot-zip cache off: every upload of the soak is a new
+  // zip the cache may keep (up to its budget), so this run tells cache fill from a leak.
+  log("memory drift with --zip-cache-size 0");
+  const noCacheServer = await spawnModyard(f.kvPath, [], ["--zip-cache-size", "0"]);
+  cleanups.push(() => noCacheServer.stop());
+  const noCacheBase = { ...soakBase, url: noCacheServer.url };
+  await runSoak({ ...noCacheBase, seconds: 10, modulePrefix: "warm0.example/m" });
+  const noCacheAfterWarmup = readRss(noCacheServer.pid);
+  await runSoak({ ...noCacheBase, seconds: SOAK_SECONDS, modulePrefix: "soak0.example/m" });
+  const noCacheAfterSoak = readRss(noCacheServer.pid);
+  await cleanup();
+
   const data: BenchData = {
     date: new Date().toISOString(),
     machine,
@@ -325,6 +337,8 @@ try {
       peakHwmMiB: peakHwm,
       afterWarmup,
       afterSoak,
+      noCacheAfterWarmup,
+      noCacheAfterSoak,
       zipCacheMiB: 256,
     },
     soak,
