@@ -19,7 +19,9 @@ try {
     `Basic ${btoa(`gomods:${token}`)}`,
     5,
   );
-  console.log(JSON.stringify({ modyard: r.modyard, file: r.file, ratio: r.file.median / r.modyard.median }));
+  console.log(
+    JSON.stringify({ modyard: r.modyard, file: r.file, ratio: r.file.median / r.modyard.median }),
+  );
 } finally {
   await server.stop();
   await Deno.remove(dir, { recursive: true });
