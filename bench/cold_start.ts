@@ -5,7 +5,7 @@
  * @module
  */
 
-import { freePort, MAIN_TS } from "../tests/helpers/server.ts";
+import { freePort } from "../tests/helpers/server.ts";
 import { moduleZip } from "../tests/helpers/zip.ts";
 import { median } from "./wrk.ts";
 
@@ -42,6 +42,7 @@ async function firstOk(url: string, child: Deno.ChildProcess, limitMs: number): 
  *
  * @example
  * ```ts
+ * // serveArgs: tests/helpers/server.ts
  * const empty = await measureColdStart((port) => serveArgs(`${dir}/empty.kv`, port), 5);
  * ```
  */
@@ -69,22 +70,6 @@ export async function measureColdStart(
     }
   }
   return { runs: times, median: median(times) };
-}
-
-/** Arguments of `deno` to serve a store on a port. */
-export function serveArgs(kvPath: string, port: number): string[] {
-  return [
-    "run",
-    "-A",
-    MAIN_TS,
-    "serve",
-    "--kv",
-    kvPath,
-    "--port",
-    String(port),
-    "--hostname",
-    "127.0.0.1",
-  ];
 }
 
 /**

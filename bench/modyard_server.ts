@@ -5,7 +5,7 @@
  * @module
  */
 
-import { freePort, MAIN_TS, waitUntilHealthy } from "../tests/helpers/server.ts";
+import { freePort, serveArgs, waitUntilHealthy } from "../tests/helpers/server.ts";
 
 /** A running modyard process. */
 export interface ModyardProcess {
@@ -33,20 +33,7 @@ export async function spawnModyard(
 ): Promise<ModyardProcess> {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      ...denoFlags,
-      MAIN_TS,
-      "serve",
-      "--kv",
-      kvPath,
-      "--port",
-      String(port),
-      "--hostname",
-      "127.0.0.1",
-      ...serveFlags,
-    ],
+    args: serveArgs(kvPath, port, denoFlags, serveFlags),
     stdout: "null",
     stderr: "inherit",
   }).spawn();

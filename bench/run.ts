@@ -11,9 +11,9 @@
  * @module
  */
 
-import { freePort, runCli, waitUntilHealthy } from "../tests/helpers/server.ts";
+import { freePort, runCli, serveArgs, waitUntilHealthy } from "../tests/helpers/server.ts";
 import type { BareMode } from "./bare_server.ts";
-import { fillStore, measureColdStart, serveArgs } from "./cold_start.ts";
+import { fillStore, measureColdStart } from "./cold_start.ts";
 import { chooseThreads, compareTargets, type Target } from "./compare.ts";
 import { profileUnderLoad } from "./profile_load.ts";
 import { buildDebianModules } from "./debian_modules.ts";

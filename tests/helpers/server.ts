@@ -152,6 +152,37 @@ export interface ServerProcess {
  * Starts `main.ts serve` on a free port over a store file; waits for /healthz. With `tls`,
  * serves HTTPS and checks health through `tls.client` (which trusts the test CA).
  */
+/**
+ * The `deno` arguments that serve the store `kvPath` on 127.0.0.1:`port`, with `deno run`
+ * flags before the script and `serve` flags after it.
+ *
+ * @example
+ * ```ts
+ * new Deno.Command(Deno.execPath(), { args: serveArgs(kv, 8000, ["--cpu-prof"]) });
+ * ```
+ */
+export function serveArgs(
+  kvPath: string,
+  port: number,
+  denoFlags: string[] = [],
+  serveFlags: string[] = [],
+): string[] {
+  return [
+    "run",
+    "-A",
+    ...denoFlags,
+    MAIN_TS,
+    "serve",
+    "--kv",
+    kvPath,
+    "--port",
+    String(port),
+    "--hostname",
+    "127.0.0.1",
+    ...serveFlags,
+  ];
+}
+
 export async function spawnServer(
   kvPath: string,
   extra: string[] = [],
@@ -160,20 +191,7 @@ export async function spawnServer(
   const port = freePort();
   const tlsArgs = tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN_TS,
-      "serve",
-      "--kv",
-      kvPath,
-      "--port",
-      String(port),
-      "--hostname",
-      "127.0.0.1",
-      ...tlsArgs,
-      ...extra,
-    ],
+    args: serveArgs(kvPath, port, [], [...tlsArgs, ...extra]),
     stdout: "null",
     stderr: "inherit",
   }).spawn();
