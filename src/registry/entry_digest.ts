@@ -48,6 +48,38 @@ const SYNC_OUTPUT_LIMIT = 16 * 1024 * 1024;
 /** SHA-256 of no bytes (many entries are empty: no hash object for them). */
 const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
+/**
+ * Size, CRC-32 and SHA-256 of content passing through, piece by piece (no hash object for
+ * empty content).
+ *
+ * @example
+ * ```ts
+ * const d = new ContentDigest();
+ * d.add(new TextEncoder().encode("a\n"));
+ * d.size; // 2
+ * ```
+ */
+export class ContentDigest {
+  #hash: ReturnType<typeof createHash> | null = null;
+  /** CRC-32 so far (unsigned). */
+  crc = 0;
+  /** Bytes so far. */
+  size = 0;
+
+  /** Adds the next piece of content. */
+  add(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.size += bytes.byteLength;
+    this.crc = zlib.crc32(bytes, this.crc);
+    (this.#hash ??= createHash("sha256")).update(bytes);
+  }
+
+  /** Hex SHA-256 of the content (once: the hash is finished by this call). */
+  sha256(): string {
+    return this.#hash ? this.#hash.digest("hex") : EMPTY_SHA256;
+  }
+}
+
 const GZIP_HEADER = new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
 
 function gzipTrailer(crc: number, size: number): Uint8Array<ArrayBuffer> {
@@ -71,9 +103,7 @@ function gzipTrailer(crc: number, size: number): Uint8Array<ArrayBuffer> {
  * ```
  */
 export class EntryDigester {
-  #hash: ReturnType<typeof createHash> | null = null;
-  #crc = 0;
-  #size = 0;
+  #digest = new ContentDigest();
   #kept: Uint8Array[] = [];
   #buffered: Uint8Array[] = [];
   #bufferedBytes = 0;
@@ -115,17 +145,18 @@ export class EntryDigester {
       else this.#inflateBuffered();
     }
     const { name, size, crc32 } = this.entry;
-    if (this.#size !== size) {
-      throw new ZipRuleError(`${name}: entry has ${this.#size} bytes but declares ${size}`);
+    const digest = this.#digest;
+    if (digest.size !== size) {
+      throw new ZipRuleError(`${name}: entry has ${digest.size} bytes but declares ${size}`);
     }
-    if (this.#crc !== crc32 >>> 0) {
+    if (digest.crc !== crc32 >>> 0) {
       throw new ZipRuleError(`${name}: CRC-32 does not match the content`);
     }
     return {
-      size: this.#size,
-      crc32: this.#crc,
-      sha256: this.#hash ? this.#hash.digest("hex") : EMPTY_SHA256,
-      content: this.keep ? concat(this.#kept, this.#size) : null,
+      size: digest.size,
+      crc32: digest.crc,
+      sha256: digest.sha256(),
+      content: this.keep ? concat(this.#kept, digest.size) : null,
     };
   }
 
@@ -137,10 +168,10 @@ export class EntryDigester {
   }
 
   #output(bytes: Uint8Array): void {
-    this.#size += bytes.byteLength;
-    if (this.#size > this.entry.size) throw this.#fail(this.#tooLarge());
-    this.#crc = zlib.crc32(bytes, this.#crc);
-    (this.#hash ??= createHash("sha256")).update(bytes);
+    if (this.#digest.size + bytes.byteLength > this.entry.size) {
+      throw this.#fail(this.#tooLarge());
+    }
+    this.#digest.add(bytes);
     if (this.keep) this.#kept.push(bytes.slice());
   }
 
@@ -221,7 +252,7 @@ export class EntryDigester {
   #inflateError(err: unknown): ZipRuleError {
     if (err instanceof ZipRuleError) return err;
     const { name, size, crc32 } = this.entry;
-    if (this.#size === size && this.#crc !== crc32 >>> 0) {
+    if (this.#digest.size === size && this.#digest.crc !== crc32 >>> 0) {
       return new ZipRuleError(`${name}: CRC-32 does not match the content`);
     }
     return new ZipRuleError(`${name}: cannot read entry: ${(err as Error).message}`);

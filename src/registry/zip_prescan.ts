@@ -16,9 +16,9 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { MAX_ZIP_ENTRIES, MAX_ZIP_SIZE } from "../gomod/zipcheck.ts";
+import { ContentDigest } from "./entry_digest.ts";
 
 /** An entry whose content was digested during the upload. */
 export interface ScannedEntry {
@@ -46,27 +46,6 @@ const LOCAL_HEADER_SIGNATURE = 0x04034b50;
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
 const FLAG_ENCRYPTED = 0x1;
 const FLAG_DESCRIPTOR = 0x8;
-
-/** SHA-256 of no bytes (many entries are empty: no hash object for them). */
-const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-/** The content digest of the entry passing through. */
-class ContentDigest {
-  #hash: ReturnType<typeof createHash> | null = null;
-  crc = 0;
-  size = 0;
-
-  add(bytes: Uint8Array): void {
-    if (bytes.byteLength === 0) return;
-    this.size += bytes.byteLength;
-    this.crc = zlib.crc32(bytes, this.crc);
-    (this.#hash ??= createHash("sha256")).update(bytes);
-  }
-
-  sha256(): string {
-    return this.#hash ? this.#hash.digest("hex") : EMPTY_SHA256;
-  }
-}
 
 /** The entry whose data is passing through the scanner. */
 interface Current {
