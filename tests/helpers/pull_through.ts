@@ -6,9 +6,8 @@
  * @module
  */
 
-import { type App, createApp } from "../../src/app.ts";
+import type { App } from "../../src/app.ts";
 import { createToken, createUser } from "../../src/registry/accounts.ts";
-import { openStore } from "../../src/store/open_store.ts";
 import type { UpstreamLimits } from "../../src/upstream/upstream_client.ts";
 import type { FillLeaseTiming } from "../../src/upstream/fill_lease.ts";
 import type { FirstFetchLimits } from "../../src/upstream/first_fetch_limit.ts";
@@ -156,11 +155,8 @@ export interface PullThroughServerOptions {
 export async function startPullThroughServer(
   options: PullThroughServerOptions,
 ): Promise<PullThroughServer> {
-  const kv = options.kv ?? await openStore(":memory:");
-  const app = createApp(kv, {
-    maxZipSize: 500 * 1024 * 1024,
-    uploadStallSeconds: 120,
-    sweepIntervalMs: 0,
+  const server = await startTestServer({
+    store: options.kv,
     pullThrough: {
       upstream: options.upstream,
       ttlSeconds: options.ttlSeconds ?? 60,
@@ -171,13 +167,12 @@ export async function startPullThroughServer(
     },
     trustedProxies: options.trustedProxies,
   });
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, app.fetch);
-  const url = `http://127.0.0.1:${server.addr.port}`;
+  const { url, kv } = server;
   return {
     url,
     kv,
-    app,
-    proxy: (owner) => `${url}/api/packages/${owner}/go`,
+    app: server.app,
+    proxy: server.proxy,
     async owner(name, opts = {}) {
       await createUser(kv, name, { visibility: opts.private ? "private" : "public" });
       if (opts.pullThrough !== false) await setPullThrough(kv, name, true);
@@ -198,11 +193,7 @@ export async function startPullThroughServer(
       if (res.status !== 201) throw new Error(`publish: ${res.status} ${await res.text()}`);
       await res.body?.cancel();
     },
-    async close() {
-      await server.shutdown();
-      await app.close();
-      if (!options.kv) kv.close();
-    },
+    close: server.close,
   };
 }
 

@@ -31,14 +31,15 @@ export interface TestServer {
 }
 
 /**
- * Starts an in-process server over `kv` (default `:memory:`): app options as the test
- * chooses, over test defaults (no sweeping, 500 MiB zips, a 120 s stall timeout).
+ * Starts an in-process server over `kv` (default `:memory:`), or over an open `store` shared
+ * with another server (then not closed by `close`): app options as the test chooses, over
+ * test defaults (no sweeping, 500 MiB zips, a 120 s stall timeout).
  */
 export async function startTestServer(
-  options: Partial<AppOptions> & { kv?: string; stallSeconds?: number } = {},
+  options: Partial<AppOptions> & { kv?: string; store?: Deno.Kv; stallSeconds?: number } = {},
 ): Promise<TestServer> {
-  const { kv: location, stallSeconds, ...appOptions } = options;
-  const kv = await openStore(location ?? ":memory:");
+  const { kv: location, store, stallSeconds, ...appOptions } = options;
+  const kv = store ?? await openStore(location ?? ":memory:");
   const app = createApp(kv, {
     maxZipSize: 500 * 1024 * 1024,
     uploadStallSeconds: stallSeconds ?? 120,
@@ -72,7 +73,7 @@ export async function startTestServer(
     async close() {
       await server.shutdown();
       await app.close();
-      kv.close();
+      if (!store) kv.close();
     },
   };
 }
