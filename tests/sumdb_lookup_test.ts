@@ -10,30 +10,13 @@ import { formatLookup, parseLookup, RecordError } from "../src/sumdb/records.ts"
 import { formatTilePath, type Tile, TileError } from "../src/sumdb/tile.ts";
 import { formatHash, recordHash, type Tree } from "../src/sumdb/tlog.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { buildGoHelper, goPrerequisites } from "./helpers/go.ts";
+import { goPrerequisites } from "./helpers/go.ts";
+import { xmodSumdb } from "./helpers/xmodsumdb.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const available = goPrerequisites(["golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note"]);
 
-let helper: Promise<string> | undefined;
-// deno-lint-ignore no-explicit-any
-async function xmod(request: Record<string, unknown>): Promise<any> {
-  helper ??= Deno.makeTempDir({ prefix: "modyard-xmodsumdb-" }).then((dir) =>
-    buildGoHelper("xmodsumdb", dir)
-  );
-  const child = new Deno.Command(await helper, {
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(enc.encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (out.code !== 0) throw new Error(`xmodsumdb: ${dec.decode(out.stderr)}`);
-  return JSON.parse(dec.decode(out.stdout));
-}
 const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 async function thrown(fn: () => unknown): Promise<unknown> {
@@ -63,7 +46,7 @@ interface Log {
 
 /** A log of 300 records served by x/mod: tiles of trees 100, 200, 300 and some lookups. */
 async function goLog(signerKey: string, fork: number | null, lookups: number[][]): Promise<Log> {
-  const go = await xmod({
+  const go = await xmodSumdb({
     op: "tree",
     records: records(fork).map(encodeBase64),
     treeSizes: [100, 200, 300],

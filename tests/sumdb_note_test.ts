@@ -29,7 +29,8 @@ import {
   SUM_GOLANG_ORG_KEY,
 } from "../src/sumdb/note_key.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { buildGoHelper, goPrerequisites, outputWithin } from "./helpers/go.ts";
+import { goPrerequisites } from "./helpers/go.ts";
+import { xmodSumdb } from "./helpers/xmodsumdb.ts";
 import { seededRandom, testSeed } from "./helpers/seed.ts";
 
 const PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
@@ -272,24 +273,6 @@ Deno.test("openNote: a note past the size limit is refused before any work", asy
 const available = goPrerequisites(["golang.org/x/mod/sumdb/note"]);
 const SEED = testSeed("MODYARD_SUMDB_SEED");
 
-let helper: Promise<string> | undefined;
-/** Runs one request through tools/xmodsumdb (built once per test file). */
-async function xmod(request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  helper ??= Deno.makeTempDir({ prefix: "modyard-xmodsumdb-" }).then((dir) =>
-    buildGoHelper("xmodsumdb", dir)
-  );
-  const bin = await helper;
-  const child = new Deno.Command(bin, { stdin: "piped", stdout: "piped", stderr: "piped" })
-    .spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (out.code !== 0) throw new Error(`xmodsumdb: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
-void outputWithin; // the helper's build goes through outputWithin (buildGoHelper)
-
 const b64 = (s: string | Uint8Array) =>
   encodeBase64(typeof s === "string" ? new TextEncoder().encode(s) : s);
 const unb64 = (s: string) =>
@@ -306,7 +289,7 @@ Deno.test({
       const name of ["sum.golang.org", "modyard.test/acme", "127.0.0.1:8416/sumdb", "é.example"]
     ) {
       const seed = Uint8Array.from({ length: 32 }, () => Math.floor(rand() * 256));
-      const go = await xmod({ op: "keygen", name, seed: b64(seed) });
+      const go = await xmodSumdb({ op: "keygen", name, seed: b64(seed) });
       const ts = await generateKey(name, seed);
       assertEquals(ts, { signerKey: go.signerKey, verifierKey: go.verifierKey }, `seed ${SEED}`);
     }
@@ -325,7 +308,7 @@ Deno.test({
     keys.push(PETER_VKEY.replace("c74f20a3", "C74F20A3")); // uppercase hex: x/mod accepts it
     keys.push("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"); // unknown alg
     keys.push("PeterNeumann+cc469956+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TWBADKEY=="); // size
-    const go = await xmod({ op: "keys", signerKeys: keys, verifierKeys: keys }) as {
+    const go = await xmodSumdb({ op: "keys", signerKeys: keys, verifierKeys: keys }) as {
       signers: { name: string; hash: number; err: string }[];
       verifiers: { name: string; hash: number; err: string }[];
     };
@@ -369,13 +352,14 @@ Deno.test({
       const ours = await signNote(text, ...signers);
       const skeys = keyPairs.map((k) => k.signerKey);
       const vkeys = keyPairs.map((k) => k.verifierKey);
-      const theirs = await xmod({ op: "sign", signerKeys: skeys, text });
+      const theirs = await xmodSumdb({ op: "sign", signerKeys: skeys, text });
       assertEquals(ours, unb64(theirs.msg as string), `signatures of ${JSON.stringify(text)}`);
-      const opened = (await xmod({ op: "open", verifierKeys: vkeys, msg: b64(ours) })).opened as {
-        text: string;
-        err: string;
-        sigs: unknown[];
-      };
+      const opened = (await xmodSumdb({ op: "open", verifierKeys: vkeys, msg: b64(ours) }))
+        .opened as {
+          text: string;
+          err: string;
+          sigs: unknown[];
+        };
       assertEquals([opened.err, opened.text, opened.sigs.length], ["", text, 3]);
       const n = await openNote(
         unb64(theirs.msg as string),
@@ -385,7 +369,7 @@ Deno.test({
       // Re-signing by one key keeps the others' signatures, in x/mod's order.
       const partial = { text, sigs: n.sigs.slice(0, 2), unverifiedSigs: [] };
       const resigned = await signNote(partial, signers[0]);
-      const goResigned = await xmod({
+      const goResigned = await xmodSumdb({
         op: "sign",
         signerKeys: [skeys[0]],
         text,
@@ -407,7 +391,7 @@ Deno.test({
       const raw = new Uint8Array(68);
       new DataView(raw.buffer).setUint32(0, hash);
       const msg = `${TEXT}\n— bad.example ${encodeBase64(raw)}\n`;
-      const go = (await xmod({ op: "open", verifierKeys: [vkey], msg: b64(msg) })).opened as {
+      const go = (await xmodSumdb({ op: "open", verifierKeys: [vkey], msg: b64(msg) })).opened as {
         err: string;
       };
       const ours = await reasonOf(async () => openNote(msg, [await newVerifier(vkey)]));
@@ -490,7 +474,7 @@ Deno.test({
     const seen = new Set<string>();
     for (const known of [[PETER_VKEY], [PETER_VKEY, ENOCH_VKEY], [ENOCH_VKEY]]) {
       const verifiers = known.map((k) => k === PETER_VKEY ? peter : enoch);
-      const { openedMany } = await xmod({
+      const { openedMany } = await xmodSumdb({
         op: "open",
         verifierKeys: known,
         msg: "",

@@ -25,7 +25,8 @@ import {
 import { parseTilePath, TileError } from "../src/sumdb/tile.ts";
 import { formatHash, MAX_TREE_SIZE, recordHash } from "../src/sumdb/tlog.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { buildGoHelper, goPrerequisites } from "./helpers/go.ts";
+import { goPrerequisites } from "./helpers/go.ts";
+import { xmodSumdb } from "./helpers/xmodsumdb.ts";
 import { seededRandom, testSeed } from "./helpers/seed.ts";
 
 const enc = new TextEncoder();
@@ -167,24 +168,6 @@ Deno.test("data tiles: consecutive records from the tile's first id, nothing mor
 const available = goPrerequisites(["golang.org/x/mod/sumdb/tlog"]);
 const SEED = testSeed("MODYARD_SUMDB_SEED");
 
-let helper: Promise<string> | undefined;
-// deno-lint-ignore no-explicit-any
-async function xmod(request: Record<string, unknown>): Promise<any> {
-  helper ??= Deno.makeTempDir({ prefix: "modyard-xmodsumdb-" }).then((dir) =>
-    buildGoHelper("xmodsumdb", dir)
-  );
-  const child = new Deno.Command(await helper, {
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(enc.encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (out.code !== 0) throw new Error(`xmodsumdb: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
 const bytes = (s: string | null) => Uint8Array.from(atob(s ?? ""), (c) => c.charCodeAt(0));
 
 /** Seeded mutations of `bases`: characters inserted, removed and replaced. */
@@ -225,7 +208,7 @@ Deno.test({
       ["\n", "\n\n", "0", "-", "+", " ", "\x01", "é", "\uFFFD", "\uFEFF"],
       1500,
     );
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "parse",
       tilePaths: paths,
       trees: trees.map((t) => encodeBase64(enc.encode(t))),

@@ -44,7 +44,8 @@ import {
   treeHash,
 } from "../src/sumdb/tlog.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { buildGoHelper, goPrerequisites } from "./helpers/go.ts";
+import { goPrerequisites } from "./helpers/go.ts";
+import { xmodSumdb } from "./helpers/xmodsumdb.ts";
 
 const enc = new TextEncoder();
 
@@ -301,25 +302,6 @@ Deno.test("proofs: an extra, missing or swapped hash, or a wrong old root, is re
 
 const available = goPrerequisites(["golang.org/x/mod/sumdb/tlog", "golang.org/x/mod/sumdb/note"]);
 
-let helper: Promise<string> | undefined;
-/** Runs one request through tools/xmodsumdb (built once per test file). */
-// deno-lint-ignore no-explicit-any
-async function xmod(request: Record<string, unknown>): Promise<any> {
-  helper ??= Deno.makeTempDir({ prefix: "modyard-xmodsumdb-" }).then((dir) =>
-    buildGoHelper("xmodsumdb", dir)
-  );
-  const child = new Deno.Command(await helper, {
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(enc.encode(JSON.stringify(request)));
-  await w.close();
-  const out = await child.output();
-  if (out.code !== 0) throw new Error(`xmodsumdb: ${new TextDecoder().decode(out.stderr)}`);
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
 const bytes = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 const hashes = (list: string[] | null) => (list ?? []).map(parseHash);
 
@@ -344,7 +326,7 @@ Deno.test({
   async fn() {
     const recordProofs = PROOF_SIZES.flatMap((t) => Array.from({ length: t }, (_, n) => [t, n]));
     const treeProofs = PROOF_SIZES.flatMap((t) => Array.from({ length: t }, (_, n) => [t, n + 1]));
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "tree",
       records: RECORDS.map(encodeBase64),
       storedHashes: true,
@@ -396,7 +378,7 @@ Deno.test({
   async fn() {
     const records = Array.from({ length: 70_000 }, (_, i) => enc.encode(`record ${i}\n`));
     const sizes = [65_535, 65_536, 65_537, 70_000];
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "tree",
       records: records.map(encodeBase64),
       treeSizes: sizes,
@@ -451,7 +433,7 @@ async function goTiles(
   t: number,
 ): Promise<{ tree: Tree; tiles: Map<string, Uint8Array>; head: Uint8Array }> {
   const keys = await generateKey("sum.modyard.test/acme", new Uint8Array(32).fill(9));
-  const go = await xmod({
+  const go = await xmodSumdb({
     op: "tree",
     records: RECORDS.slice(0, t).map(encodeBase64),
     treeSizes: Array.from({ length: t }, (_, i) => i + 1),
@@ -471,7 +453,7 @@ Deno.test({
     const keys = await generateKey("sum.modyard.test/acme", new Uint8Array(32).fill(9));
     const verifier = await newVerifier(keys.verifierKey);
     const lookups = [[1, 0], [256, 255], [257, 256], [300, 5], [300, 299], [300, 256]];
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "tree",
       records: RECORDS.map(encodeBase64),
       treeSizes: SIZES,
@@ -511,7 +493,7 @@ Deno.test({
     const plan = planTileReads(tree, 8, wanted);
     const data = plan.tiles.map((t) => tiles.get(formatTilePath(t))!);
     assertEquals(hashesFromTiles(plan, data), wanted.map((x) => stored[x]));
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "tileRead",
       tree: { N: tree.n, Hash: formatHash(tree.hash) },
       tileData: Object.fromEntries([...tiles].map(([p, d]) => [p, encodeBase64(d)])),
@@ -550,7 +532,7 @@ Deno.test({
     const full = forged.get("tile/8/0/000")!.slice();
     full[5 * 32] ^= 1;
     forged.set("tile/8/0/000", full);
-    const go = await xmod({
+    const go = await xmodSumdb({
       op: "tileRead",
       tree: { N: tree.n, Hash: formatHash(tree.hash) },
       tileData: Object.fromEntries([...forged].map(([p, d]) => [p, encodeBase64(d)])),
