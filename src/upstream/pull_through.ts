@@ -13,8 +13,8 @@ import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import type { StateCache } from "../registry/state_cache.ts";
 import { blobStream } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
-import type { CachedFileRecord, UpstreamAnswerRecord, UserRecord } from "../store/records.ts";
-import { fillFile, upstreamPath } from "./cache_fill.ts";
+import type { CachedFileRecord, UserRecord } from "../store/records.ts";
+import { fillFile } from "./cache_fill.ts";
 import {
   DEFAULT_FIRST_FETCH_LIMITS,
   FirstFetchLimit,
@@ -23,6 +23,7 @@ import {
 import { type FillLeaseTiming, underFillLease } from "./fill_lease.ts";
 import { SingleFlight } from "./single_flight.ts";
 import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, type UpstreamLimits } from "./upstream_client.ts";
+import { UpstreamAnswers } from "./upstream_answers.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import { parseUpstreamList } from "./upstream_list.ts";
 
@@ -72,11 +73,6 @@ export interface PullThroughAnswer {
   stale: boolean;
 }
 
-/** Largest accepted `list` body and largest kept in KV (one value). */
-const MAX_LIST_SIZE = 1024 * 1024;
-const MAX_STORED_ANSWER = 60_000;
-const MAX_LATEST_SIZE = 16 * 1024;
-
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
 
@@ -88,6 +84,7 @@ export class PullThrough {
   readonly #flights = new SingleFlight();
   readonly #timing: FillLeaseTiming;
   readonly #firstFetches: FirstFetchLimit;
+  readonly #answers: UpstreamAnswers;
 
   /** Creates the service; throws a `SyntaxError` for a bad upstream list. */
   constructor(
@@ -103,6 +100,7 @@ export class PullThrough {
       ...DEFAULT_FIRST_FETCH_LIMITS,
       ...options.firstFetches,
     });
+    this.#answers = new UpstreamAnswers(kv, this.#client, this.#flights, options.ttlSeconds);
   }
 
   /**
@@ -143,10 +141,10 @@ export class PullThrough {
       );
     }
     if (req.kind === "list" || req.kind === "latest") {
-      return await this.#answer(req.kind, req.module);
+      return await this.#answers.read(req.kind, req.module);
     }
     const { kind, version } = req as { kind: CachedFileKind; version: string };
-    if (version === "latest") return await this.#answer("latest", req.module);
+    if (version === "latest") return await this.#answers.read("latest", req.module);
     if (!isValidVersion(version) || canonicalVersion(version) !== version) {
       throw new UpstreamError(
         404,
@@ -220,60 +218,4 @@ export class PullThrough {
     if (!filled) throw new UpstreamError(502, `${what}: the fill ended without storing it`);
     return filled;
   }
-
-  /** `list` or `@latest`: fresh within the TTL, else asked again, else stale. */
-  async #answer(kind: "list" | "latest", module: string): Promise<PullThroughAnswer> {
-    const key = keys.upstreamAnswer(kind, module);
-    const cached = (await this.kv.get<UpstreamAnswerRecord>(key)).value;
-    const contentType = kind === "list" ? TEXT : JSON_TYPE;
-    if (cached && Date.now() - cached.fetchedAt < this.options.ttlSeconds * 1000) {
-      return { body: cached.body, size: cached.body.byteLength, contentType, stale: false };
-    }
-    let body: Uint8Array;
-    try {
-      body = await this.#flights.run(`${kind}\0${module}`, async () => {
-        const raw = await this.#client.bytes(
-          upstreamPath(module, kind),
-          kind === "list" ? MAX_LIST_SIZE : MAX_LATEST_SIZE,
-        );
-        const checked = kind === "list" ? cleanList(raw) : checkLatest(raw, module);
-        if (checked.byteLength <= MAX_STORED_ANSWER) {
-          await this.kv.set(
-            key,
-            { body: checked, fetchedAt: Date.now() } satisfies UpstreamAnswerRecord,
-          );
-        }
-        return checked;
-      });
-    } catch (err) {
-      const outage = err instanceof UpstreamError && err.status !== 404 && err.status !== 410;
-      if (outage && cached) {
-        return { body: cached.body, size: cached.body.byteLength, contentType, stale: true };
-      }
-      throw err;
-    }
-    return { body, size: body.byteLength, contentType, stale: false };
-  }
-}
-
-/** The canonical, non-empty lines of an upstream list, newline-terminated. */
-function cleanList(raw: Uint8Array): Uint8Array {
-  const lines = new TextDecoder().decode(raw).split("\n").map((l) => l.trim())
-    .filter((v) => v !== "" && isValidVersion(v) && canonicalVersion(v) === v);
-  return new TextEncoder().encode(lines.map((v) => v + "\n").join(""));
-}
-
-function checkLatest(raw: Uint8Array, module: string): Uint8Array {
-  let info: { Version?: unknown } | null = null;
-  try {
-    info = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(raw));
-  } catch { /* refused below */ }
-  const v = info?.Version;
-  if (typeof v !== "string" || !isValidVersion(v) || canonicalVersion(v) !== v) {
-    throw new UpstreamError(
-      502,
-      `upstream @latest of ${module} refused: not an info object with a canonical version`,
-    );
-  }
-  return raw;
 }
