@@ -15,6 +15,8 @@ import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
 import {
+  adminCacheEvict,
+  adminCacheList,
   adminCreateOrg,
   adminDeleteUser,
   adminMember,
@@ -148,6 +150,16 @@ const routes: Route[] = [
     methods: ["PATCH"],
     match: compilePattern("/api/v1/admin/owners/:owner"),
     handler: (ctx) => adminOwner(ctx),
+  },
+  {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/api/v1/admin/cache"),
+    handler: (ctx) => adminCacheList(ctx),
+  },
+  {
+    methods: ["DELETE"],
+    match: compilePattern("/api/v1/admin/cache/*"),
+    handler: (ctx, rest) => adminCacheEvict(ctx, rest),
   },
   {
     methods: ["GET", "POST"],

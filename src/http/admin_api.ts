@@ -301,3 +301,13 @@ export async function userRevokeToken(ctx: RequestContext): Promise<Response> {
   ctx.services.invalidate();
   return new Response(null, { status: 204 });
 }
+
+/** `GET /api/v1/admin/cache`: the pull-through cache's contents (not built yet). */
+export function adminCacheList(_ctx: RequestContext): Promise<Response> {
+  return Promise.reject(new HttpError(404, "the cache listing is not available yet"));
+}
+
+/** `DELETE /api/v1/admin/cache/{module}[@{version}]`: evicts from the cache (not built yet). */
+export function adminCacheEvict(_ctx: RequestContext, _rest: string): Promise<Response> {
+  return Promise.reject(new HttpError(404, "cache eviction is not available yet"));
+}
