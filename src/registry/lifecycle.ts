@@ -10,6 +10,7 @@ import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import type { ReclaimMarker } from "../store/blob_store.ts";
+import { type LoggedVersion, logKeys } from "../sumdb_log/log_keys.ts";
 import { type Actor, audit } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
@@ -74,9 +75,19 @@ export async function deleteVersion(
   }
 }
 
+/** A pin that cannot be lifted: the version is in its owner's checksum log. */
+export class PinInLogError extends NotFoundError {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "PinInLogError";
+  }
+}
+
 /**
  * Lifts the pin of a version so different content may be published under it. Only for a
- * version that is not currently published; audited.
+ * version that is not currently published and not in its owner's checksum log (the log is
+ * the pin, forever); audited.
  */
 export async function clearPin(
   kv: Deno.Kv,
@@ -89,17 +100,24 @@ export async function clearPin(
     throw new NotFoundError(`${owner}/${module}@${version} has no pin`);
   }
   for (;;) {
-    const [pin, live] = await kv.getMany<[PinRecord, VersionRecord]>([
+    const [pin, live, logged] = await kv.getMany<[PinRecord, VersionRecord, LoggedVersion]>([
       keys.pin(owner, module, version),
       keys.version(owner, module, version),
+      logKeys.entry(owner, module, version),
     ]);
+    if (logged.value) {
+      throw new PinInLogError(
+        `${owner}/${module}@${version} is in the checksum database of ${owner} ` +
+          `(record ${logged.value.id}); its content is bound forever and its pin cannot be lifted`,
+      );
+    }
     if (!pin.value) throw new NotFoundError(`${owner}/${module}@${version} has no pin`);
     if (live.value) {
       throw new NotFoundError(
         `${owner}/${module}@${version} is published; delete it before lifting its pin`,
       );
     }
-    const op = kv.atomic().check(pin).check(live).delete(pin.key);
+    const op = kv.atomic().check(pin).check(live).check(logged).delete(pin.key);
     audit(op, actor, "pin.clear", `${owner}/${module}@${version}`, { h1: pin.value.h1 });
     if ((await bumpGeneration(op).commit()).ok) return pin.value;
   }

@@ -11,6 +11,12 @@
 import { createHash } from "node:crypto";
 import { ZipRuleError } from "../gomod/zipcheck.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
+import {
+  addPublishAppend,
+  loggedH1Conflict,
+  publishLogKeys,
+  type PublishLogValues,
+} from "../sumdb_log/publish_append.ts";
 import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { type Actor, audit } from "./audit.ts";
@@ -113,10 +119,11 @@ export async function publishModule(
 }
 
 /**
- * The final commit: the version appears with its pin, counters and audit entry, or not at
- * all. It checks that the version is absent, that a pin (kept from an earlier publication)
- * names the same content, that the owner's quota holds, and that the lease is still ours;
- * concurrent changes to the module or counters make it retry.
+ * The final commit: the version appears with its pin, counters, audit entry and, when the
+ * owner has a checksum log, its log record, or not at all. It checks that the version is
+ * absent, that a pin (kept from an earlier publication) and the log name the same content,
+ * that the owner's quota holds, and that the lease is still ours; concurrent changes to the
+ * module, counters or log make it retry.
  */
 async function commitVersion(
   kv: Deno.Kv,
@@ -128,17 +135,27 @@ async function commitVersion(
 ): Promise<void> {
   const { module, version } = record;
   const versionKey = keys.version(owner, module, version);
+  const item = { module, version, h1: record.h1, goModH1: record.goModH1 };
   for (;;) {
-    const [existing, pin, moduleCount, quota, bytes] = await kv.getMany<
-      [VersionRecord, PinRecord, Deno.KvU64, number, Deno.KvU64]
+    const [existing, pin, moduleCount, quota, bytes, logMeta, logHead, logged] = await kv.getMany<
+      [VersionRecord, PinRecord, Deno.KvU64, number, Deno.KvU64, ...PublishLogValues]
     >([
       versionKey,
       keys.pin(owner, module, version),
       keys.module(owner, module),
       keys.quota(owner),
       keys.counter(owner, "bytes"),
+      ...publishLogKeys(owner, module, version),
     ]);
     if (existing.value) throw conflict(owner, record, existing.value.h1);
+    const loggedH1 = loggedH1Conflict(logged.value, item);
+    if (loggedH1 !== null) {
+      throw new PublishError(
+        409,
+        `${module}@${version} is in the checksum database of ${owner} with ${loggedH1}; ` +
+          `this upload has ${record.h1}. A logged version's content never changes.`,
+      );
+    }
     if (pin.value && pin.value.h1 !== record.h1) {
       throw new PublishError(
         409,
@@ -169,6 +186,7 @@ async function commitVersion(
         .sum(keys.counter(owner, "bytes"), BigInt(record.size));
       if (limit > 0) op.check(bytes);
       if (firstOfModule) op.sum(keys.counter(owner, "modules"), 1n);
+      addPublishAppend(op, owner, [logMeta, logHead, logged], item);
       audit(op, actor, "publish", `${owner}/${module}@${version}`, { h1: record.h1 });
       return bumpGeneration(op);
     });

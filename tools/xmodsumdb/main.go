@@ -7,12 +7,14 @@
 //
 //	GO111MODULE=off GOPATH=/usr/share/gocode go build -o xmodsumdb .
 //
-// Input: one JSON object whose "op" is keygen, keys, sign, open, tree, tileRead or parse (see the
-// request struct). Output: one JSON object. Byte strings travel as base64.
+// Input: one JSON object whose "op" is keygen, keys, sign, open, tree, synthTree, tileRead or
+// parse (see the request struct). Output: one JSON object. Byte strings travel as base64.
 package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -52,6 +54,10 @@ type request struct {
 	TreeProofs   [][2]int64 `json:"treeProofs"`   // [t, n]: ProveTree(t, n)
 	TileHeight   int        `json:"tileHeight"`   // default 8
 	Lookups      [][2]int64 `json:"lookups"`      // [t, id]: FormatRecord(id) + head of size t signed by SignerKeys
+
+	// synthTree: "tree" over SynthCount generated records (synthRecord), tiles answered by
+	// their SHA-256 instead of their data (trees too large to send).
+	SynthCount int64 `json:"synthCount"`
 
 	// tileRead: TileHashReader(Tree, tiles from TileData by path).ReadHashes(ReadIndexes).
 	Tree        tlog.Tree         `json:"tree"`
@@ -220,6 +226,18 @@ func run(req request) (answer, error) {
 		}
 	case "tree":
 		return tree(req)
+	case "synthTree":
+		for i := int64(0); i < req.SynthCount; i++ {
+			req.Records = append(req.Records, synthRecord(i))
+		}
+		a, err := tree(req)
+		for _, ts := range a.Tiles {
+			for j := range ts {
+				sum := sha256.Sum256(ts[j].Data)
+				ts[j].Data = sum[:]
+			}
+		}
+		return a, err
 	case "tileRead":
 		tr := &tileMap{height: req.TileHeight, data: req.TileData}
 		if tr.height == 0 {
@@ -362,6 +380,15 @@ func tree(req request) (answer, error) {
 		a.Lookups = append(a.Lookups, append(msg, signed...))
 	}
 	return a, nil
+}
+
+// synthRecord is record i of a synthetic log: the go.sum lines of example.com/m<i> v1.0.0
+// with the hashes SHA-256("zip <i>") and SHA-256("mod <i>").
+func synthRecord(i int64) []byte {
+	zip := sha256.Sum256([]byte(fmt.Sprintf("zip %d", i)))
+	mod := sha256.Sum256([]byte(fmt.Sprintf("mod %d", i)))
+	return []byte(fmt.Sprintf("example.com/m%d v1.0.0 h1:%s\nexample.com/m%d v1.0.0/go.mod h1:%s\n",
+		i, base64.StdEncoding.EncodeToString(zip[:]), i, base64.StdEncoding.EncodeToString(mod[:])))
 }
 
 func main() {
