@@ -13,6 +13,7 @@ import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts"
 import type { Reply } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
+import { serveSumdb } from "./http/sumdb_routes.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
 import {
   adminCacheEvict,
@@ -98,6 +99,8 @@ export function appOptionsFrom(config: Config): AppOptions {
       upstream: config.upstream,
       ttlSeconds: config.upstreamTtlSeconds,
       maxCacheBytes: config.upstreamCacheMaxBytes,
+      sumdbUpstream: config.sumdbUpstream,
+      upstreamNoSumdb: config.upstreamNoSumdb,
     },
   };
 }
@@ -202,9 +205,7 @@ const routes: Route[] = [
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/packages/:owner/go/sumdb/*"),
-    handler: () => {
-      throw new HttpError(404, "modyard does not proxy checksum databases");
-    },
+    handler: (ctx, rest) => serveSumdb(ctx, rest),
   },
   {
     methods: ["GET", "HEAD"],

@@ -5,6 +5,7 @@
  */
 
 import { MAX_ZIP_SIZE } from "./gomod/zipcheck.ts";
+import { checkNoSumdbPatterns, parseSumdbUpstream } from "./upstream/sumdb_upstream_config.ts";
 import { parseUpstreamList } from "./upstream/upstream_list.ts";
 
 /**
@@ -48,6 +49,10 @@ export interface Config {
   upstreamTtlSeconds: number;
   /** Bytes the pull-through cache may hold in total. */
   upstreamCacheMaxBytes: number;
+  /** The upstream checksum database in GOSUMDB syntax (`off`: fills are not verified). */
+  sumdbUpstream: string;
+  /** GONOSUMDB-syntax patterns of module paths filled without checksum-database verification. */
+  upstreamNoSumdb: string;
 }
 
 /** Longest freshness of upstream `list`/`@latest` answers: one day. */
@@ -205,6 +210,24 @@ export const SETTINGS: readonly Setting[] = [
     help: "bytes the pull-through cache may hold; when full, new fills answer 503",
     range: [0, Number.MAX_SAFE_INTEGER],
   },
+  {
+    flag: "sumdb-upstream",
+    env: "MODYARD_SUMDB_UPSTREAM",
+    key: "sumdbUpstream",
+    kind: "string",
+    fallback: "sum.golang.org",
+    help:
+      "checksum database every pulled-through .mod/.zip is verified against, GOSUMDB syntax (name+hash+key [URL]; without a URL through the first upstream's /sumdb/<name>/; off: no verification, unsafe)",
+  },
+  {
+    flag: "upstream-nosumdb",
+    env: "MODYARD_UPSTREAM_NOSUMDB",
+    key: "upstreamNoSumdb",
+    kind: "string",
+    fallback: "",
+    help:
+      "module path patterns (GONOSUMDB syntax) pulled through without checksum-database verification",
+  },
 ];
 
 /**
@@ -274,6 +297,15 @@ export function loadConfig(
     parseUpstreamList(result.upstream);
   } catch (err) {
     throw new ConfigError(`--upstream / MODYARD_UPSTREAM: ${(err as Error).message}`);
+  }
+  try {
+    parseSumdbUpstream(result.sumdbUpstream);
+  } catch (err) {
+    throw new ConfigError(`--sumdb-upstream / MODYARD_SUMDB_UPSTREAM: ${(err as Error).message}`);
+  }
+  const nosumdb = checkNoSumdbPatterns(result.upstreamNoSumdb);
+  if (nosumdb !== null) {
+    throw new ConfigError(`--upstream-nosumdb / MODYARD_UPSTREAM_NOSUMDB: ${nosumdb}`);
   }
   return { config: result, rest };
 }

@@ -24,6 +24,9 @@
  * | `["upstream_answer", kind, module]` | {@link import("./records.ts").UpstreamAnswerRecord}: last upstream `list`/`latest` body |
  * | `["upstream_fill", kind, module, version]` | {@link import("./records.ts").FillLease}: one process fetching that file |
  * | `["meta", "upstream_bytes"]` | `Deno.KvU64` bytes held by the pull-through cache |
+ * | `["sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
+ * | `["sumdb_tile", name, level, n]` | `Uint8Array`: a full, authenticated hash tile (height 8, 8,192 bytes, immutable) |
+ * | `["sumdb_record", name, module, version]` | {@link import("./records.ts").SumdbRecordEntry}: a verified record of a module version |
  *
  * @module
  */
@@ -102,6 +105,19 @@ export const keys = {
     version,
   ],
   upstreamBytes: (): Deno.KvKey => ["meta", "upstream_bytes"],
+  sumdbHead: (name: string): Deno.KvKey => ["sumdb_head", name],
+  sumdbTile: (name: string, level: number, n: number): Deno.KvKey => [
+    "sumdb_tile",
+    name,
+    level,
+    n,
+  ],
+  sumdbRecord: (name: string, module: string, version: string): Deno.KvKey => [
+    "sumdb_record",
+    name,
+    module,
+    version,
+  ],
 };
 
 /** The immutable GOPROXY files the pull-through cache keeps. */

@@ -174,3 +174,25 @@ export interface FillLease {
   /** Epoch milliseconds after which another process may take over. */
   deadline: number;
 }
+
+/** The newest head of an upstream checksum database that modyard verified (one per name). */
+export interface SumdbHeadRecord {
+  /** Tree size. */
+  n: number;
+  /** Root hash (32 bytes). */
+  hash: Uint8Array;
+  /** Epoch milliseconds it was stored. */
+  storedAt: number;
+}
+
+/** A checksum-database record of one module version, proven against a signed head. */
+export interface SumdbRecordEntry {
+  /** Record id in the log. */
+  id: number;
+  /** Record text (go.sum lines). */
+  text: Uint8Array;
+  /** Size of the tree it was proven in. */
+  treeSize: number;
+  /** Epoch milliseconds it was verified. */
+  verifiedAt: number;
+}

@@ -3,7 +3,8 @@
  * upstream, checked, and stored with one atomic commit that also counts its bytes against
  * the cache budget. A `.zip` streams into blob chunks under an upload lease (an abandoned
  * fill is swept like an abandoned upload) and is validated with x/mod's zip rules and the
- * anti-bomb rules before it becomes visible. Any refusal stores nothing.
+ * anti-bomb rules before it becomes visible; a `.mod` or `.zip` must also match the upstream
+ * checksum database's record (when configured). Any refusal stores nothing.
  *
  * @module
  */
@@ -35,6 +36,11 @@ export interface FillContext {
   maxCacheBytes: number;
   /** Upload lease stall timeout for zip chunks. */
   stallMs: number;
+  /**
+   * Checks the h1 of a `.mod`/`.zip` before it becomes visible (the checksum database);
+   * absent: no check (`--sumdb-upstream off`, or a path in `--upstream-nosumdb`).
+   */
+  verify?: (kind: "mod" | "zip", module: string, version: string, h1: string) => Promise<void>;
 }
 
 /** The escaped GOPROXY path of a file of a module version. */
@@ -107,6 +113,7 @@ async function receiveMod(
   const hex = sha256.digest("hex");
   // The go.sum hash of a go.mod: h1 over the single file name "go.mod".
   const h1 = "h1:" + createHash("sha256").update(`${hex}  go.mod\n`).digest("base64");
+  await ctx.verify?.("mod", module, version, h1);
   return {
     module,
     version,
@@ -153,6 +160,7 @@ async function receiveZip(
       `its entries are for ${inspection.id.path}@${inspection.id.version}`,
     );
   }
+  await ctx.verify?.("zip", module, version, inspection.h1);
   return {
     module,
     version,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { matchPrefixPatterns } from "../gomod/match_prefix_patterns.ts";
+import { matchPrefixPatterns, pathMatch } from "../gomod/match_prefix_patterns.ts";
 import { checkModulePath } from "../gomod/path.ts";
 import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
 import { fitsKeyLimits } from "../gomod/zipcheck.ts";
@@ -26,6 +26,9 @@ import { DEFAULT_UPSTREAM_LIMITS, UpstreamClient, type UpstreamLimits } from "./
 import { UpstreamAnswers } from "./upstream_answers.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import { parseUpstreamList } from "./upstream_list.ts";
+import { checkFillAgainstSumdb } from "./sumdb_fill_check.ts";
+import { parseSumdbUpstream } from "./sumdb_upstream_config.ts";
+import { UpstreamSumdb } from "./upstream_sumdb.ts";
 
 /** Settings of the pull-through cache. */
 export interface PullThroughOptions {
@@ -41,6 +44,13 @@ export interface PullThroughOptions {
   stallMs: number;
   /** Upstream timeouts and caps (defaults: {@link DEFAULT_UPSTREAM_LIMITS}). */
   limits?: Partial<UpstreamLimits>;
+  /**
+   * The checksum database fills are verified against, GOSUMDB syntax (default
+   * `sum.golang.org`; `off`: no verification).
+   */
+  sumdbUpstream?: string;
+  /** GONOSUMDB-syntax patterns of paths filled without verification (default none). */
+  upstreamNoSumdb?: string;
   /** Cross-process lease timing (defaults: 30 s lease, 10 min wait, 100 ms polls). */
   lease?: Partial<FillLeaseTiming>;
   /** First fetches per client (defaults: {@link DEFAULT_FIRST_FETCH_LIMITS}). */
@@ -76,6 +86,20 @@ export interface PullThroughAnswer {
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
 
+/**
+ * Whether a private pattern matches `module` or a path below it (a pattern with more
+ * elements whose leading ones match all of `module`'s).
+ */
+function guardsAncestor(patterns: string, module: string): boolean {
+  if (matchPrefixPatterns(patterns, module)) return true;
+  const depth = module.split("/").length;
+  return patterns.split(",").some((glob) => {
+    const elements = glob.replace(/\/$/, "").split("/");
+    return elements.length > depth &&
+      pathMatch(elements.slice(0, depth).join("/"), module) === true;
+  });
+}
+
 /** The pull-through cache of one process. */
 export class PullThrough {
   /** Whether an upstream is configured at all. */
@@ -85,8 +109,10 @@ export class PullThrough {
   readonly #timing: FillLeaseTiming;
   readonly #firstFetches: FirstFetchLimit;
   readonly #answers: UpstreamAnswers;
+  /** The upstream checksum database, unless `off` (or pull-through is disabled). */
+  readonly sumdb: UpstreamSumdb | null;
 
-  /** Creates the service; throws a `SyntaxError` for a bad upstream list. */
+  /** Creates the service; throws a `SyntaxError` for a bad upstream list or database. */
   constructor(
     private readonly kv: Deno.Kv,
     private readonly cache: StateCache,
@@ -94,7 +120,10 @@ export class PullThrough {
   ) {
     const entries = parseUpstreamList(options.upstream);
     this.enabled = entries.length > 0;
-    this.#client = new UpstreamClient(entries, { ...DEFAULT_UPSTREAM_LIMITS, ...options.limits });
+    const limits = { ...DEFAULT_UPSTREAM_LIMITS, ...options.limits };
+    this.#client = new UpstreamClient(entries, limits);
+    const sumdb = parseSumdbUpstream(options.sumdbUpstream ?? "sum.golang.org");
+    this.sumdb = sumdb && this.enabled ? new UpstreamSumdb(kv, sumdb, entries, limits) : null;
     this.#timing = { leaseMs: 30_000, waitMs: 600_000, pollMs: 100, ...options.lease };
     this.#firstFetches = new FirstFetchLimit({
       ...DEFAULT_FIRST_FETCH_LIMITS,
@@ -110,18 +139,25 @@ export class PullThrough {
    */
   async goesUpstream(owner: UserRecord, module: string): Promise<boolean> {
     if (!this.enabled || owner.pullThrough !== true) return false;
-    if (owner.privatePaths && matchPrefixPatterns(owner.privatePaths, module)) return false;
+    if (owner.privatePaths && guardsAncestor(owner.privatePaths, module)) return false;
     if (!fitsKeyLimits(module)) return false;
+    // A module above or below a hosted one could serve its packages (the go command asks
+    // every leading-element prefix of a package path), so those paths stay hosted-only too.
     const published = await this.cache.get(
       "pull_through_hosted",
       `${owner.name}\0${module}`,
       async () => {
-        for await (
-          const _ of this.kv.list({ prefix: keys.modulePins(owner.name, module) }, { limit: 1 })
-        ) {
-          return true;
+        const some = async (sel: Deno.KvListSelector) => {
+          for await (const _ of this.kv.list(sel, { limit: 1 })) return true;
+          return false;
+        };
+        for (let p = module; p !== ""; p = p.slice(0, Math.max(0, p.lastIndexOf("/")))) {
+          if (await some({ prefix: keys.modulePins(owner.name, p) })) return true;
         }
-        return false;
+        return await some({
+          start: keys.modulePins(owner.name, module + "/"),
+          end: keys.modulePins(owner.name, module + "0"), // "0" follows "/"
+        });
       },
       () => 8,
     );
@@ -173,6 +209,14 @@ export class PullThrough {
     };
   }
 
+  /** The checksum-database check of a module's fills, or `undefined` when it is exempt. */
+  #verifier(module: string) {
+    const sumdb = this.sumdb;
+    if (!sumdb || matchPrefixPatterns(this.options.upstreamNoSumdb ?? "", module)) return undefined;
+    return (kind: "mod" | "zip", m: string, version: string, h1: string) =>
+      checkFillAgainstSumdb(sumdb, kind, m, version, h1);
+  }
+
   /** A stored file, fetched first when absent (once per process, once across processes). */
   async #file(
     kind: CachedFileKind,
@@ -206,6 +250,7 @@ export class PullThrough {
               maxZipSize: this.options.maxZipSize,
               maxCacheBytes: this.options.maxCacheBytes,
               stallMs: this.options.stallMs,
+              verify: this.#verifier(module),
             },
             kind,
             module,

@@ -36,8 +36,16 @@ const MAX_REDIRECTS = 5;
 export class UpstreamClient {
   readonly #limiter: FetchLimiter;
 
-  /** Creates a client over `entries` (never empty when used). */
-  constructor(readonly entries: readonly UpstreamEntry[], readonly limits: UpstreamLimits) {
+  /**
+   * Creates a client over `entries` (never empty when used). With `sameHostRedirects`,
+   * redirects are followed only to the origin of the URL asked (the checksum-database client:
+   * never a host other than the configured one).
+   */
+  constructor(
+    readonly entries: readonly UpstreamEntry[],
+    readonly limits: UpstreamLimits,
+    readonly options: { sameHostRedirects?: boolean } = {},
+  ) {
     this.#limiter = new FetchLimiter(limits.maxConcurrent, limits.maxWaiting);
   }
 
@@ -132,6 +140,9 @@ export class UpstreamClient {
         } catch { /* refused below */ }
         if (!next || (next.protocol !== "http:" && next.protocol !== "https:")) {
           throw new UpstreamError(502, `upstream ${shown} redirected to a non-http(s) location`);
+        }
+        if (this.options.sameHostRedirects && next.origin !== new URL(url).origin) {
+          throw new UpstreamError(502, `upstream ${shown} redirected to another host`);
         }
         if (hop + 1 >= MAX_REDIRECTS) {
           throw new UpstreamError(

@@ -29,6 +29,11 @@ export interface CountingUpstream {
   down: boolean;
   /** Bytes served (200) for a path instead of the upstream's answer. */
   overrides: Map<string, Uint8Array>;
+  /**
+   * A checksum database the upstream offers as a proxy does: `sumdb/<name>/<path>` is
+   * forwarded to `<url>/<path>` (counted like every other path). Unset: those are 404.
+   */
+  sumdb: { name: string; url: string } | undefined;
   /** Requests seen for paths starting with `prefix` (all when omitted). */
   total(prefix?: string): number;
   /** Publishes a module version to the upstream owner. */
@@ -58,6 +63,11 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
     if (state.down) return new Response("upstream is down\n", { status: 503 });
     const override = overrides.get(path);
     if (override) return new Response(override as Uint8Array<ArrayBuffer>);
+    const db = up.sumdb;
+    if (db && path.startsWith(`sumdb/${db.name}/`)) {
+      const res = await fetch(`${db.url}/${path.slice(`sumdb/${db.name}/`.length)}`);
+      return new Response(res.body, { status: res.status, headers: res.headers });
+    }
     const res = await fetch(`${server.url}${url.pathname}`);
     return new Response(res.body, { status: res.status, headers: res.headers });
   });
@@ -76,6 +86,7 @@ export async function startCountingUpstream(): Promise<CountingUpstream> {
       state.down = value;
     },
     overrides,
+    sumdb: undefined,
     total(p = "") {
       let n = 0;
       for (const [k, v] of counts) if (k.startsWith(p)) n += v;
@@ -149,6 +160,13 @@ export interface PullThroughServerOptions {
   firstFetches?: Partial<FirstFetchLimits>;
   /** Peers whose X-Forwarded-For is believed. */
   trustedProxies?: string[];
+  /**
+   * The checksum database fills are verified against (GOSUMDB syntax). Default `off`: the
+   * counting upstream offers no database, and the tests of the cache itself need none.
+   */
+  sumdbUpstream?: string;
+  /** Paths filled without verification (GONOSUMDB syntax). */
+  upstreamNoSumdb?: string;
 }
 
 /** Starts a downstream modyard whose owners may use pull-through. */
@@ -164,6 +182,8 @@ export async function startPullThroughServer(
       limits: options.limits,
       lease: options.lease,
       firstFetches: options.firstFetches,
+      sumdbUpstream: options.sumdbUpstream ?? "off",
+      upstreamNoSumdb: options.upstreamNoSumdb,
     },
     trustedProxies: options.trustedProxies,
   });

@@ -1,0 +1,138 @@
+/**
+ * `/api/packages/{owner}/go/sumdb/{name}/…`: checksum databases as the `go` command asks a
+ * GOPROXY for them. Sources are asked in order; the first that claims the name answers, and
+ * a name nobody claims is a 404 (so the `go` command talks to the database itself). A log of
+ * modyard's own (per owner) goes before the upstream passthrough in {@link SUMDB_SOURCES}.
+ *
+ * @module
+ */
+
+import { MAX_NOTE_BYTES } from "../sumdb/note.ts";
+import { MAX_LOOKUP_BYTES, parseLookupPath } from "../sumdb/records.ts";
+import { parseTilePath, type Tile, TILE_HEIGHT } from "../sumdb/tile.ts";
+import { HASH_SIZE } from "../sumdb/tlog.ts";
+import { lookupPath } from "../sumdb/records.ts";
+import { UpstreamError } from "../upstream/upstream_error.ts";
+import type { RequestContext } from "./context.ts";
+import { HttpError } from "./http_error.ts";
+import { type CachePolicy, respond } from "./responses.ts";
+
+/**
+ * Answers `rest` (the part after `/sumdb/`: `<name>/<path>`) when this source serves that
+ * name for the request's owner; `null` to let the next source try.
+ */
+export type SumdbSource = (ctx: RequestContext, rest: string) => Promise<Response | null>;
+
+/** What every unclaimed name answers (as before any database was served). */
+export const NO_SUMDB_MESSAGE = "modyard does not proxy checksum databases";
+
+/** Largest data tile forwarded (256 records). */
+const MAX_DATA_TILE_BYTES = 2 * 1024 * 1024;
+
+const TEXT = "text/plain; charset=UTF-8";
+const OCTETS = "application/octet-stream";
+
+/**
+ * The upstream checksum database of the pull-through cache, for owners with pull-through
+ * on, under its configured name only: `supported` (200 only when the database is reachable
+ * through modyard), `latest`, `lookup/…` and `tile/…` forwarded. Lookups of paths the owner
+ * hosts or declares private answer 404 and never leave modyard.
+ */
+export const upstreamSumdbSource: SumdbSource = async (ctx, rest) => {
+  const pullThrough = ctx.services.pullThrough;
+  const sumdb = pullThrough?.sumdb;
+  if (!pullThrough || !sumdb || !rest.startsWith(`${sumdb.name}/`)) return null;
+  if ((await ctx.owner()).pullThrough !== true) return null;
+  const owner = await ctx.readableOwner();
+  const isPrivate = owner.visibility === "private";
+  const path = rest.slice(sumdb.name.length + 1);
+  const mutable: CachePolicy = { kind: "mutable", isPrivate };
+  try {
+    if (path === "supported") {
+      if (!(await sumdb.supported())) {
+        throw new HttpError(
+          404,
+          `checksum database ${sumdb.name} is not offered by the upstream proxy; the go command may ask it directly`,
+        );
+      }
+      return respond(ctx.request, "", TEXT, mutable);
+    }
+    if (path === "latest") {
+      return respond(
+        ctx.request,
+        bodyOf(await sumdb.recent("latest", MAX_NOTE_BYTES)),
+        TEXT,
+        mutable,
+      );
+    }
+    if (path.startsWith("lookup/")) {
+      let mv;
+      try {
+        mv = parseLookupPath(path.slice("lookup/".length));
+      } catch (err) {
+        throw new HttpError(400, (err as Error).message);
+      }
+      if (!(await pullThrough.goesUpstream(owner, mv.path))) {
+        throw new HttpError(
+          404,
+          `${mv.path}: hosted by or private to ${owner.name}; never looked up in checksum database ${sumdb.name}`,
+        );
+      }
+      const body = await sumdb.raw(lookupPath(mv.path, mv.version), MAX_LOOKUP_BYTES);
+      return respond(ctx.request, bodyOf(body), TEXT, mutable);
+    }
+    if (path.startsWith("tile/")) return await serveTile(ctx, sumdb, path, isPrivate);
+  } catch (err) {
+    if (err instanceof UpstreamError) throw new HttpError(err.status, err.message);
+    throw err;
+  }
+  throw new HttpError(404, `checksum database ${sumdb.name} has no ${JSON.stringify(path)}`);
+};
+
+async function serveTile(
+  ctx: RequestContext,
+  sumdb: NonNullable<NonNullable<RequestContext["services"]["pullThrough"]>["sumdb"]>,
+  path: string,
+  isPrivate: boolean,
+): Promise<Response> {
+  let t: Tile;
+  try {
+    t = parseTilePath(path);
+  } catch (err) {
+    throw new HttpError(400, (err as Error).message);
+  }
+  const full = t.w === 2 ** t.h;
+  if (t.h === TILE_HEIGHT && t.l >= 0 && full) {
+    const { data, stored } = await sumdb.fullTile(t);
+    const policy: CachePolicy = stored
+      ? { kind: "immutable", etag: `${sumdb.name}/${path}`, isPrivate }
+      : { kind: "mutable", isPrivate };
+    return respond(ctx.request, bodyOf(data), OCTETS, policy);
+  }
+  const max = t.l < 0 ? MAX_DATA_TILE_BYTES : t.w * HASH_SIZE;
+  const data = await sumdb.recent(path, max);
+  return respond(ctx.request, bodyOf(data), OCTETS, {
+    kind: "mutable",
+    isPrivate,
+  });
+}
+
+/** The sources asked in order (issue 12's per-owner log goes first). */
+export const SUMDB_SOURCES: SumdbSource[] = [upstreamSumdbSource];
+
+/** Answers a `/sumdb/` request from the first source that claims its name, else 404. */
+export async function serveSumdb(
+  ctx: RequestContext,
+  rest: string,
+  sources: readonly SumdbSource[] = SUMDB_SOURCES,
+): Promise<Response> {
+  for (const source of sources) {
+    const answer = await source(ctx, rest);
+    if (answer) return answer;
+  }
+  throw new HttpError(404, NO_SUMDB_MESSAGE);
+}
+
+function bodyOf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
