@@ -26,14 +26,19 @@ import { moduleZip } from "./helpers/zip.ts";
 
 const ignore = !goPrerequisites(["golang.org/x/mod/sumdb"]);
 
+/**
+ * Runs a test against a fixture database, a counting upstream and a downstream server that
+ * verifies with the database's key, at its URL (or, with `viaUpstream`, through the first
+ * upstream's `/sumdb/<name>/`).
+ */
 async function withDatabase(
-  options: Omit<PullThroughServerOptions, "upstream">,
+  options: Omit<PullThroughServerOptions, "upstream"> & { viaUpstream?: boolean },
   test: (db: SumdbFixture, up: CountingUpstream, down: PullThroughServer) => Promise<void>,
 ): Promise<void> {
   const db = await startSumdbFixture();
   const up = await startCountingUpstream();
   const down = await startPullThroughServer({
-    sumdbUpstream: `${db.vkey} ${db.url}`,
+    sumdbUpstream: options.viaUpstream ? db.vkey : `${db.vkey} ${db.url}`,
     ...options,
     upstream: up.goproxy,
   });
@@ -289,4 +294,133 @@ Deno.test("sumdb: a record without the go.mod line (or the zip line) refuses the
     assertEquals(err.status, 502);
     assertIncludes(err.message, `has no line "${line}"`);
   }
+});
+
+Deno.test({
+  name:
+    "sumdb passthrough: supported only for the configured name, pull-through owners, and a database reachable through modyard",
+  ignore,
+  async fn() {
+    // Without a URL: through the first upstream, which does not offer the database.
+    await withDatabase({ viaUpstream: true }, async (db, up, down) => {
+      await down.owner("acme");
+      await down.owner("plain", { pullThrough: false });
+      const supported = (owner: string, name = db.name) =>
+        fetchBytes(`${down.proxy(owner)}/sumdb/${name}/supported`);
+      const off = await supported("acme");
+      assertEquals(off.status, 404, off.text);
+      assertIncludes(off.text, "not offered by the upstream proxy");
+      assertEquals(up.counts.get(`sumdb/${db.name}/supported`), 1);
+      // Once the upstream offers it (after the cached answer expires: a fresh server).
+      up.sumdb = { name: db.name, url: db.url };
+      assertEquals((await supported("acme")).status, 404); // still the cached answer
+      const again = await startPullThroughServer({
+        upstream: up.goproxy,
+        sumdbUpstream: db.vkey,
+        kv: down.kv,
+      });
+      try {
+        const on = await fetchBytes(`${again.proxy("acme")}/sumdb/${db.name}/supported`);
+        assertEquals([on.status, on.text], [200, ""]);
+        assertEquals(
+          (await fetchBytes(`${again.proxy("acme")}/sumdb/${db.name}/supported`)).status,
+          200,
+        );
+        assertEquals(up.counts.get(`sumdb/${db.name}/supported`), 2);
+        assertEquals((await db.counts())["supported"], 1);
+        // Other names, and owners without pull-through: 404 as before.
+        for (
+          const [owner, name] of [["acme", "sum.golang.org"], ["acme", "other.example"], [
+            "plain",
+            db.name,
+          ]]
+        ) {
+          const r = await fetchBytes(`${again.proxy(owner)}/sumdb/${name}/supported`);
+          assertEquals([r.status, r.text], [404, "modyard does not proxy checksum databases\n"]);
+        }
+      } finally {
+        await again.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "sumdb passthrough: lookups and tiles forwarded, full tiles from KV, the owner's hosted and private paths never looked up",
+  ignore,
+  async fn() {
+    await withDatabase({}, async (db, up, down) => {
+      await up.publish("public.example/dep", "v1.0.0");
+      await db.add(await recordOf("public.example/dep", "v1.0.0"));
+      await db.filler(600);
+      const auth = await down.owner("acme", { privatePaths: "secret.example" });
+      await down.publish("acme", auth, "corp.example.com/lib", "v1.0.0");
+      const base = `${down.proxy("acme")}/sumdb/${db.name}`;
+      assertEquals((await fetchBytes(`${base}/supported`)).status, 200);
+      // A fill proves record 0 with tile 8/0/000 and keeps it.
+      assertEquals(
+        (await fetchBytes(`${down.proxy("acme")}/public.example/dep/@v/v1.0.0.zip`)).status,
+        200,
+      );
+      const lookup = await fetchBytes(`${base}/lookup/public.example/dep@v1.0.0`);
+      const direct = await fetchBytes(`${db.url}/lookup/public.example/dep@v1.0.0`);
+      assertEquals([lookup.status, lookup.text], [200, direct.text]);
+      assertEquals((await db.counts())["lookup/public.example/dep@v1.0.0"], 3);
+      // Full tiles: 000 from KV (fetched once, by the fill); 001 fetched, authenticated, kept.
+      const want = new Map<string, Uint8Array>();
+      for (const n of ["000", "001"]) {
+        want.set(n, (await fetchBytes(`${db.url}/tile/8/0/${n}`)).bytes);
+      }
+      for (const n of ["000", "000", "001", "001"]) {
+        const tile = await fetchBytes(`${base}/tile/8/0/${n}`);
+        assertEquals([tile.status, tile.bytes], [200, want.get(n)]);
+        assertIncludes(tile.headers.get("cache-control") ?? "", "immutable");
+      }
+      const counts = await db.counts();
+      assertEquals([counts["tile/8/0/000"], counts["tile/8/0/001"]], [2, 2]); // ours + direct
+      // Partial tiles and latest: forwarded, reused for a few seconds.
+      const seen = async () => {
+        const c = await db.counts();
+        return [c["tile/8/0/002.p/89"] ?? 0, c["latest"] ?? 0];
+      };
+      const before = await seen();
+      for (let i = 0; i < 2; i++) {
+        assertEquals((await fetchBytes(`${base}/tile/8/0/002.p/89`)).bytes.byteLength, 89 * 32);
+        assertIncludes((await fetchBytes(`${base}/latest`)).text, "go.sum database tree\n601\n");
+      }
+      assertEquals(await seen(), [before[0] + 1, before[1] + 1]);
+      assertEquals((await fetchBytes(`${base}/tile/8/0/009`)).status, 404);
+      // The owner's hosted and private paths never reach the database.
+      for (const path of ["corp.example.com/lib@v1.0.0", "secret.example/x@v1.0.0"]) {
+        const r = await fetchBytes(`${base}/lookup/${path}`);
+        assertEquals(r.status, 404, r.text);
+        assertIncludes(r.text, "never looked up");
+      }
+      assertEquals(
+        Object.keys(await db.counts()).filter((p) => /corp|secret/.test(p)),
+        [],
+      );
+      // Bad paths: 4xx with the reason.
+      for (const bad of ["lookup/nonsense", "tile/8/0/1", "tile/8/x/000", "other"]) {
+        const r = await fetchBytes(`${base}/${bad}`);
+        assertOk(r.status >= 400 && r.status < 500, `${bad}: ${r.status}`);
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "sumdb passthrough: a private owner's database answers need its credentials",
+  ignore,
+  async fn() {
+    await withDatabase({}, async (db, _up, down) => {
+      const auth = await down.owner("secret", { private: true });
+      const url = `${down.proxy("secret")}/sumdb/${db.name}/supported`;
+      assertEquals((await fetchBytes(url)).status, 401);
+      const r = await fetchBytes(url, { headers: { authorization: auth } });
+      assertEquals(r.status, 200);
+      assertIncludes(r.headers.get("cache-control") ?? "", "private");
+    });
+  },
 });
