@@ -34,12 +34,15 @@ const ignore = !goPrerequisites(["golang.org/x/mod/sumdb"]);
 async function withDatabase(
   options: Omit<PullThroughServerOptions, "upstream"> & { viaUpstream?: boolean },
   test: (db: SumdbFixture, up: CountingUpstream, down: PullThroughServer) => Promise<void>,
+  /** The --sumdb-upstream value for this database, when neither default fits. */
+  sumdbFor?: (db: SumdbFixture) => string,
 ): Promise<void> {
   const db = await startSumdbFixture();
   const up = await startCountingUpstream();
   const down = await startPullThroughServer({
-    sumdbUpstream: options.viaUpstream ? db.vkey : `${db.vkey} ${db.url}`,
     ...options,
+    sumdbUpstream: sumdbFor?.(db) ??
+      (options.viaUpstream ? db.vkey : `${db.vkey} ${db.url}`),
     upstream: up.goproxy,
   });
   try {
@@ -421,6 +424,31 @@ Deno.test({
       const r = await fetchBytes(url, { headers: { authorization: auth } });
       assertEquals(r.status, 200);
       assertIncludes(r.headers.get("cache-control") ?? "", "private");
+    });
+  },
+});
+
+Deno.test({
+  name: "sumdb: the database client never follows a redirect to another host",
+  ignore,
+  async fn() {
+    const db = await startSumdbFixture();
+    const redirector = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      (req) => Response.redirect(`${db.url}${new URL(req.url).pathname}`, 302),
+    );
+    await withDatabase({}, async (_db, up, down) => {
+      await up.publish("public.example/dep", "v1.0.0");
+      await db.add(await recordOf("public.example/dep", "v1.0.0"));
+      await down.owner("acme");
+      const r = await fetchBytes(`${down.proxy("acme")}/public.example/dep/@v/v1.0.0.zip`);
+      assertEquals(r.status, 502, r.text);
+      assertIncludes(r.text, "redirected to another host");
+      assertEquals(await db.counts(), {});
+      await assertNothingStored(down.kv);
+    }, () => `${db.vkey} http://127.0.0.1:${redirector.addr.port}`).finally(async () => {
+      await redirector.shutdown();
+      await db.close();
     });
   },
 });
