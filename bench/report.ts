@@ -15,6 +15,11 @@ import type { Machine } from "./machine.ts";
 import type { Rss } from "./memory.ts";
 import type { SoakResult } from "./soak.ts";
 import type { WrkRun } from "./wrk.ts";
+import {
+  type PullThroughResult,
+  pullThroughSummaryRow,
+  renderPullThroughSection,
+} from "./pull_through.ts";
 
 /** Everything one run measured. */
 export interface BenchData {
@@ -36,6 +41,8 @@ export interface BenchData {
     threads: ThreadChoice;
     rows: Compared[];
   }[];
+  /** The pull-through cache: cached vs hosted zip, first fetches (absent in old data). */
+  pullThrough?: PullThroughResult;
   /** CPU profiles of modyard and of the scenario's anchor under the same load. */
   profiles: ScenarioProfile[];
   /** What bench/upload.ts reported. */
@@ -125,6 +132,7 @@ export function renderReport(d: BenchData): string {
         i === 0 ? "≥ 0.5×" : "≥ 0.4×",
         ok(x.ratio >= (i === 0 ? 0.5 : 0.4)),
       ]),
+      ...(d.pullThrough ? [pullThroughSummaryRow(d.pullThrough)] : []),
       [
         "metadata, 64 conns (lowest of .info/.mod/list/@latest)",
         `${fmt(Math.min(...meta.slice(0, 4).map((r) => r.rps)))} req/s`,
@@ -353,7 +361,11 @@ wrk threads: ${x.threads.threads} (nginx at \`-t1\`: ${
     ).join("\n\n")
   }
 
-## Upload of a 100 MiB zip (incompressible, deflated)
+${
+    d.pullThrough
+      ? renderPullThroughSection(d.pullThrough) + "\n"
+      : ""
+  }## Upload of a 100 MiB zip (incompressible, deflated)
 
 As bench/upload.ts reports it (one upload by curl to a fresh server; MB/s are 10⁶ bytes/s):
 

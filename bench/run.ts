@@ -5,8 +5,11 @@
  * Settings (environment): BENCH_SECONDS (10) per measured wrk run, BENCH_ROUNDS (3) interleaved
  * rounds per side, BENCH_SOAK_SECONDS (60), BENCH_FILL_VERSIONS (10000) for the cold start,
  * BENCH_OUT (docs/benchmarks.md), BENCH_DATA (also write the figures as JSON there; re-render
- * with `deno run -A bench/report.ts DATA.json`). Fails with a reason when a prerequisite is
- * missing.
+ * with `deno run -A bench/report.ts DATA.json`), BENCH_PT_MODULES (50) first fetches per round of
+ * the pull-through scenario. Fails with a reason when a prerequisite is missing.
+ *
+ * `deno task bench --only pull-through` (or BENCH_ONLY=pull-through) runs only the pull-through
+ * scenario and prints its section (docs/benchmarks.md is not written).
  *
  * @module
  */
@@ -25,6 +28,8 @@ import { startNginx } from "./nginx.ts";
 import { type BenchData, renderReport } from "./report.ts";
 import { runSoak } from "./soak.ts";
 import { measureUpload } from "./upload.ts";
+import { measurePullThrough, renderPullThroughSection } from "./pull_through.ts";
+import { storedZip } from "./fixtures.ts";
 import { runWrk } from "./wrk.ts";
 import { spawnModyard } from "./modyard_server.ts";
 
@@ -37,12 +42,51 @@ const SECONDS = env("BENCH_SECONDS", 10);
 const ROUNDS = env("BENCH_ROUNDS", 3);
 const SOAK_SECONDS = env("BENCH_SOAK_SECONDS", 60);
 const FILL = env("BENCH_FILL_VERSIONS", 10_000);
+const PT_MODULES = env("BENCH_PT_MODULES", 50);
+const onlyAt = Deno.args.indexOf("--only");
+const ONLY = Deno.env.get("BENCH_ONLY") ?? (onlyAt >= 0 ? Deno.args[onlyAt + 1] : undefined);
 const WARMUP = Math.min(2, SECONDS);
 const OUT = Deno.env.get("BENCH_OUT") ?? new URL("../docs/benchmarks.md", import.meta.url).pathname;
 const BARE_TS = new URL("./bare_server.ts", import.meta.url).pathname;
 const startedAt = performance.now();
 const log = (line: string) =>
   console.error(`[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+if (ONLY !== undefined) {
+  if (ONLY !== "pull-through") {
+    console.error(`deno task bench: --only takes "pull-through", not ${JSON.stringify(ONLY)}`);
+    Deno.exit(2);
+  }
+  await runPullThroughOnly();
+  Deno.exit(0);
+}
+
+/** The pull-through scenario alone, with a 1 MiB zip as in the full run, wrk at one thread. */
+async function runPullThroughOnly(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "modyard-bench-pt-" });
+  try {
+    const module = "example.com/one";
+    const file = `${dir}/one.zip`;
+    const bytes = await storedZip(module, "v1.0.0", 1024 * 1024);
+    await Deno.writeFile(file, bytes);
+    const result = await measurePullThrough({
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      warmupSeconds: WARMUP,
+      log,
+      connections: 64,
+      dir,
+      zip: { file, module, size: bytes.byteLength },
+      threads: 1,
+      firstModules: PT_MODULES,
+    });
+    const dataOut = Deno.env.get("BENCH_DATA");
+    if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
+    console.log(renderPullThroughSection(result));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 const missing = await missingPrerequisites();
 if (missing.length > 0) {
@@ -181,6 +225,16 @@ try {
   }
   await cleanup();
 
+  log("pull-through cache: cached zip beside a hosted one, first fetches");
+  const pullThrough = await measurePullThrough({
+    ...common,
+    connections: 64,
+    dir,
+    zip: f.one,
+    threads: downloads[0].threads.threads,
+    firstModules: PT_MODULES,
+  });
+
   log("CPU profiles of modyard and its anchors under the zip and metadata loads");
   const profiles = [];
   for (
@@ -318,6 +372,7 @@ try {
     metadataThreads: metaThreads,
     metadata,
     downloads,
+    pullThrough,
     profiles,
     upload,
     goDownload,
