@@ -8,6 +8,7 @@ import { clearPin, deleteVersion, PinInLogError } from "../src/registry/lifecycl
 import { openNote } from "../src/sumdb/note.ts";
 import { newVerifier } from "../src/sumdb/note_key.ts";
 import { parseLookup, parseTree } from "../src/sumdb/records.ts";
+import { TileError } from "../src/sumdb/tile.ts";
 import { ChecksumLogs } from "../src/sumdb_log/checksum_logs.ts";
 import { enableLog, verifierKey } from "../src/sumdb_log/enable.ts";
 import { type LoggedVersion, type LogHead, logKeys } from "../src/sumdb_log/log_keys.ts";
@@ -59,6 +60,15 @@ Deno.test("sumdb log: publish appends both go.sum lines; lookup serves them with
     assertEquals(parseTree(note.text).n, 2);
     assertEquals(await verifierKey(server.kv, "alice"), meta.verifierKey);
     assertEquals(await logs.lookup("alice", MOD, "v9.0.0"), null);
+    assertEquals(await logs.lookup("alice", "x".repeat(2100), "v1.0.0"), null);
+    // Data tiles as x/mod's server writes them: "<id>\n<record>\n" each.
+    const data = await logs.tile("alice", "tile/8/data/000.p/2");
+    assertEquals(new TextDecoder().decode(data!), `0\n${v1.json.gosum}\n1\n${v2.json.gosum}\n`);
+    assertEquals(await logs.tile("alice", "tile/8/data/000.p/3"), null);
+    assertEquals((await logs.tile("alice", "tile/8/0/000.p/2"))?.length, 64);
+    let malformed: unknown = null;
+    await logs.tile("alice", "tile/8/0/0001").catch((e) => malformed = e);
+    assertOk(malformed instanceof TileError, String(malformed));
   } finally {
     await server.close();
   }

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import { signNote } from "../sumdb/note.ts";
 import type { Signer } from "../sumdb/note_key.ts";
 import { formatLookup, formatTree } from "../sumdb/records.ts";
@@ -96,7 +97,8 @@ export class ChecksumLogs {
 
   /**
    * The lookup answer for a module version (`<id>\n<record>\n` and the signed head of the
-   * current tree), or `null` when the owner has no enabled log or the version is not in it.
+   * current tree), or `null` when the owner has no enabled log or the version is not in it
+   * (also for paths and versions longer than the registry accepts).
    *
    * @example
    * ```ts
@@ -104,6 +106,7 @@ export class ChecksumLogs {
    * ```
    */
   async lookup(owner: string, module: string, version: string): Promise<string | null> {
+    if (!fitsKeyLimits(module, version)) return null; // never logged, and too long for a key
     const [meta, head, entry] = await this.#kv.getMany<[LogMeta, LogHead, LoggedVersion]>([
       logKeys.meta(owner),
       logKeys.head(owner),
