@@ -29,6 +29,7 @@ import { CLI_ACTOR, readAudit } from "../registry/audit.ts";
 import { clearPin, NotFoundError } from "../registry/lifecycle.ts";
 import { startServer } from "../server.ts";
 import { setPrivatePaths, setPullThrough } from "../upstream/owner_settings.ts";
+import { evictCached, listCache, parseCacheTarget } from "../upstream/cache_admin.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
 
@@ -58,6 +59,13 @@ commands:
           [--allow-dirty] [--dry-run] [--out FILE] [--token-stdin]
                                          build the module zip from source and upload it
   gc                                     remove the chunks of abandoned uploads and deleted versions
+  cache list [PATTERN] [--limit N] [--cursor C]
+                                         module versions in the pull-through cache, their files and
+                                         bytes, the total and the budget; PATTERN: GOPRIVATE-style
+                                         globs (example.com/m matches it and example.com/m/v2)
+  cache evict MODULE[@VERSION]           drop a cached version (or all of a module's) so the next
+                                         request fetches it again (audited; chunks kept for
+                                         --delete-grace seconds)
 
 settings (flag / environment variable, default):
 ${SETTINGS.map((s) => `  --${s.flag} / ${s.env} (${s.fallback || "none"}): ${s.help}`).join("\n")}
@@ -288,6 +296,34 @@ async function runAdmin(
       await revokeToken(kv, arg(0, "user name"), arg(1, "token id"));
       console.log("token revoked");
       return 0;
+    case "cache list":
+      return await cacheList(kv, args, flags, config);
+    case "cache evict": {
+      let target;
+      try {
+        target = parseCacheTarget(arg(0, "MODULE[@VERSION]"));
+      } catch (err) {
+        if (err instanceof RangeError) throw new UsageError(err.message);
+        throw err;
+      }
+      try {
+        const graceMs = config.deleteGraceSeconds * 1000;
+        const eviction = await evictCached(kv, target.module, target.version, CLI_ACTOR, graceMs);
+        for (const v of eviction.versions) {
+          console.log(
+            `evicted ${eviction.module}@${v.version}: ${v.files.join(",")}, ${v.bytes} bytes`,
+          );
+        }
+        console.log(
+          `evicted ${eviction.versions.length} version(s), ${eviction.bytes} bytes; ` +
+            `their chunks are removed after ${config.deleteGraceSeconds} s (--delete-grace)`,
+        );
+      } catch (err) {
+        if (err instanceof NotFoundError) throw new AccountError(err.message);
+        throw err;
+      }
+      return 0;
+    }
     case "gc": {
       const swept = await sweepAbandonedUploads(kv);
       for (const s of swept) {
@@ -301,6 +337,49 @@ async function runAdmin(
   }
   throw new UsageError(`unknown command ${JSON.stringify(`${command} ${sub ?? ""}`.trim())}`);
 }
+
+/** `cache list`: one page of the pull-through cache as a table, then the totals. */
+async function cacheList(
+  kv: Deno.Kv,
+  args: string[],
+  flags: Map<string, string | true>,
+  config: Config,
+): Promise<number> {
+  const limit = Number(flagValue(flags, "limit") ?? String(CLI_CACHE_PAGE));
+  let listing;
+  try {
+    listing = await listCache(kv, {
+      pattern: args[0] ?? "",
+      limit,
+      cursor: flagValue(flags, "cursor"),
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+  const rows = [
+    ["MODULE", "VERSION", "FILES", "BYTES"],
+    ...listing.versions.map((v) => [v.module, v.version, v.files.join(","), String(v.bytes)]),
+  ];
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+  for (const r of rows) {
+    console.log(
+      [r[0].padEnd(widths[0]), r[1].padEnd(widths[1]), r[2].padEnd(widths[2]), r[3]].join("  "),
+    );
+  }
+  const listed = listing.versions.reduce((n, v) => n + v.bytes, 0);
+  console.log(`listed: ${listing.versions.length} version(s), ${listed} bytes`);
+  const budget = config.upstreamCacheMaxBytes;
+  const share = budget > 0 ? ` (${(listing.totalBytes / budget * 100).toFixed(1)}%)` : "";
+  console.log(
+    `total: ${listing.totalBytes} bytes cached of a ${budget}-byte budget${share} (--upstream-cache-max-bytes)`,
+  );
+  if (listing.next !== null) console.log(`(more: --cursor '${listing.next}')`);
+  return 0;
+}
+
+/** Rows `cache list` prints when no `--limit` is given. */
+const CLI_CACHE_PAGE = 1000;
 
 function splitFlags(args: string[]): { positional: string[]; flags: Map<string, string | true> } {
   const positional: string[] = [];
@@ -317,6 +396,7 @@ function splitFlags(args: string[]): { positional: string[]; flags: Map<string, 
     "version",
     "module",
     "out",
+    "cursor",
   ]);
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);

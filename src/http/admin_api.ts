@@ -23,7 +23,15 @@ import {
   setQuota,
   setVisibility,
 } from "../registry/accounts.ts";
+import { unescapeCase } from "../gomod/path.ts";
+import { NotFoundError } from "../registry/lifecycle.ts";
 import type { UserRecord } from "../store/records.ts";
+import {
+  type CachedVersion,
+  evictCached,
+  listCache,
+  parseCacheTarget,
+} from "../upstream/cache_admin.ts";
 import type { RequestContext } from "./context.ts";
 import {
   checkPrivatePaths,
@@ -302,12 +310,89 @@ export async function userRevokeToken(ctx: RequestContext): Promise<Response> {
   return new Response(null, { status: 204 });
 }
 
-/** `GET /api/v1/admin/cache`: the pull-through cache's contents (not built yet). */
-export function adminCacheList(_ctx: RequestContext): Promise<Response> {
-  return Promise.reject(new HttpError(404, "the cache listing is not available yet"));
+/** Rows of a cache listing page when the request names no `limit`. */
+const DEFAULT_CACHE_PAGE = 100;
+/** Most rows of a cache listing page over HTTP. */
+const MAX_CACHE_PAGE = 1000;
+
+/**
+ * `GET /api/v1/admin/cache?pattern=…&limit=…&cursor=…`: one page of the pull-through cache
+ * (module versions with their files and bytes), the cache's bytes and its budget. The next
+ * page is named by `next_cursor` and a `Link: <…>; rel="next"` header.
+ */
+export async function adminCacheList(ctx: RequestContext): Promise<Response> {
+  requireAdmin(ctx);
+  const q = ctx.url.searchParams;
+  const limit = Number(q.get("limit") ?? DEFAULT_CACHE_PAGE);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CACHE_PAGE) {
+    throw new HttpError(400, `limit must be a whole number from 1 to ${MAX_CACHE_PAGE}`);
+  }
+  const listing = await cacheRequest(() =>
+    listCache(ctx.services.kv, {
+      pattern: q.get("pattern") ?? "",
+      limit,
+      cursor: q.get("cursor"),
+    })
+  );
+  const response = json({
+    versions: listing.versions.map(cachedVersionJson),
+    next_cursor: listing.next,
+    page_bytes: listing.versions.reduce((n, v) => n + v.bytes, 0),
+    total_bytes: listing.totalBytes,
+    budget_bytes: cacheBudget(ctx),
+  });
+  if (listing.next !== null) {
+    const next = new URL(ctx.url);
+    next.searchParams.set("cursor", listing.next);
+    next.searchParams.set("limit", String(limit));
+    response.headers.set("link", `<${ctx.link(next)}>; rel="next"`);
+  }
+  return response;
 }
 
-/** `DELETE /api/v1/admin/cache/{module}[@{version}]`: evicts from the cache (not built yet). */
-export function adminCacheEvict(_ctx: RequestContext, _rest: string): Promise<Response> {
-  return Promise.reject(new HttpError(404, "cache eviction is not available yet"));
+/**
+ * `DELETE /api/v1/admin/cache/{module}[@{version}]` (the module path as is, or
+ * percent-encoded, or `!`-case-encoded): evicts that version, or every cached version of the
+ * module. Answers what was evicted; 404 when nothing of it is cached.
+ */
+export async function adminCacheEvict(ctx: RequestContext, rest: string): Promise<Response> {
+  requireAdmin(ctx);
+  const target = rest.includes("!") ? unescapeCase(rest) : rest;
+  if (target === null) throw new HttpError(400, `invalid case-encoded module path "${rest}"`);
+  const { module, version } = await cacheRequest(() => Promise.resolve(parseCacheTarget(target)));
+  const eviction = await cacheRequest(() =>
+    evictCached(ctx.services.kv, module, version, ctx.actor(), ctx.services.limits.deleteGraceMs)
+  );
+  return json(eviction);
+}
+
+/** The cache's byte budget, when this server has pull-through configured. */
+function cacheBudget(ctx: RequestContext): number | null {
+  // TODO(lead): expose the budget on PullThrough (its options are private there).
+  return ctx.services.pullThrough?.["options"].maxCacheBytes ?? null;
+}
+
+/** The JSON of one cached module version (no file bodies). */
+export function cachedVersionJson(v: CachedVersion) {
+  return {
+    module: v.module,
+    version: v.version,
+    files: v.files,
+    bytes: v.bytes,
+    zip_size: v.records.zip?.size ?? null,
+    h1: v.records.zip?.h1 ?? null,
+    gomod_h1: v.records.mod?.h1 ?? null,
+    fetched_at: v.files.map((k) => v.records[k]!.fetchedAt).sort()[0],
+  };
+}
+
+/** Runs a cache operation, turning its refusals into 400 (bad input) and 404 (not cached). */
+async function cacheRequest<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof RangeError) throw new HttpError(400, err.message);
+    if (err instanceof NotFoundError) throw new HttpError(404, err.message);
+    throw err;
+  }
 }

@@ -6,11 +6,16 @@
  */
 
 import { unescapeCase } from "../gomod/path.ts";
-import { canonicalVersion } from "../gomod/version.ts";
+import { canonicalVersion, compareVersions } from "../gomod/version.ts";
 import { readAudit } from "../registry/audit.ts";
 import { deleteVersion, NotFoundError } from "../registry/lifecycle.ts";
 import { keys } from "../store/keys.ts";
 import type { UserRecord, VersionRecord } from "../store/records.ts";
+import {
+  type CachedVersion,
+  cachedVersionsOf,
+  listCachedModules,
+} from "../upstream/cache_admin.ts";
 import type { RequestContext } from "./context.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
 import { cacheHeaders, json } from "./responses.ts";
@@ -59,13 +64,21 @@ function withHeaders(response: Response, headers: Headers): Response {
   return response;
 }
 
-/** `GET /api/v1/packages/{owner}?type=go`: the owner's modules with their versions, paged. */
+/**
+ * `GET /api/v1/packages/{owner}?type=go`: the owner's hosted modules with their versions,
+ * paged. With `source=cached`: the pull-through modules it serves from the shared cache.
+ */
 export async function listOwnerPackages(ctx: RequestContext): Promise<Response> {
   const owner = await ctx.readableOwner();
   const type = ctx.url.searchParams.get("type");
   if (type !== null && type !== "go") {
     return ownerAnswer(withHeaders(json([]), new Headers({ "x-total-count": "0" })), owner);
   }
+  const source = ctx.url.searchParams.get("source") ?? "hosted";
+  if (source !== "hosted" && source !== "cached") {
+    throw new HttpError(400, `source must be "hosted" or "cached"`);
+  }
+  if (source === "cached") return await listCachedPackages(ctx, owner);
   const { page, limit } = paging(ctx.url);
   const kv = ctx.services.kv;
   const total = Number(
@@ -89,16 +102,124 @@ export async function modulePackage(ctx: RequestContext, rest: string): Promise<
     return await deleteModuleVersion(ctx, module, version);
   }
   const owner = await ctx.readableOwner();
-  if (version === null) {
-    const found = await moduleJson(ctx, owner.name, module);
-    if (found.versions.length === 0) throw new HttpError(404, `${module}: not found`);
-    return ownerAnswer(json(found), owner);
+  const hosted = await moduleJson(ctx, owner.name, module);
+  if (hosted.versions.length === 0 && await seesCache(ctx, owner, module)) {
+    return await cachedPackage(ctx, owner, module, version);
   }
-  const found = (await moduleJson(ctx, owner.name, module)).versions.find((v) =>
-    v.version === version
-  );
+  if (version === null) {
+    if (hosted.versions.length === 0) throw new HttpError(404, `${module}: not found`);
+    return ownerAnswer(json(hosted), owner);
+  }
+  const found = hosted.versions.find((v) => v.version === version);
   if (!found) throw new HttpError(404, `${module}@${version}: not found`);
   return ownerAnswer(json(found), owner);
+}
+
+/**
+ * Whether the caller is shown the pull-through modules `owner` serves from the shared cache
+ * (for `module`, when given: one the owner would ask upstream, i.e. not hosted by it and
+ * outside its private paths). The cache is shared by every owner, so what it holds tells
+ * what any owner's builds fetched: it is shown to the owner itself, its organisation's
+ * members and admins, never to anonymous readers or other users.
+ */
+async function seesCache(ctx: RequestContext, owner: UserRecord, module?: string) {
+  const pullThrough = ctx.services.pullThrough;
+  const p = ctx.principal;
+  if (!pullThrough || owner.pullThrough !== true || !p || p.via === "bootstrap") return false;
+  if (!p.user.admin && p.user.name !== owner.name && await ctx.role(owner) === null) return false;
+  return module === undefined || await pullThrough.goesUpstream(owner, module);
+}
+
+/** Answers that include cached modules depend on who asks: never kept by shared caches. */
+function memberAnswer(response: Response): Response {
+  for (const [k, v] of cacheHeaders({ kind: "mutable", isPrivate: true })) {
+    response.headers.set(k, v);
+  }
+  return response;
+}
+
+/** Most versions of one cached module shown by the packages API. */
+const MAX_CACHED_VERSIONS = 1000;
+
+/** `GET …/go/{module}[/{version}]` of a module the owner serves from the cache. */
+async function cachedPackage(
+  ctx: RequestContext,
+  owner: UserRecord,
+  module: string,
+  version: string | null,
+): Promise<Response> {
+  const versions = (await cachedVersionsOf(ctx.services.kv, module, MAX_CACHED_VERSIONS))
+    .map(cachedVersionJson).sort((a, b) => compareVersions(a.version, b.version));
+  if (version === null) {
+    if (versions.length === 0) throw new HttpError(404, `${module}: not found`);
+    return memberAnswer(
+      json({ owner: owner.name, type: "go", name: module, source: "cached", versions }),
+    );
+  }
+  const found = versions.find((v) => v.version === version);
+  if (!found) throw new HttpError(404, `${module}@${version}: not found`);
+  return memberAnswer(json(found));
+}
+
+/**
+ * `GET /api/v1/packages/{owner}?type=go&source=cached&limit=…&cursor=…`: the modules the owner
+ * serves from the pull-through cache, in module path order, up to 100 versions each; the next
+ * page through `Link: <…>; rel="next"` (a cursor, not page numbers: there is no counter of
+ * cached modules). An empty list for callers who are not shown the cache.
+ */
+async function listCachedPackages(ctx: RequestContext, owner: UserRecord): Promise<Response> {
+  const { limit } = paging(ctx.url);
+  const cursor = ctx.url.searchParams.get("cursor");
+  if (!(await seesCache(ctx, owner))) return memberAnswer(json([]));
+  const pullThrough = ctx.services.pullThrough!;
+  let page;
+  try {
+    page = await listCachedModules(ctx.services.kv, {
+      after: cursor,
+      limit,
+      versionsPerModule: 100,
+      accept: (module) => pullThrough.goesUpstream(owner, module),
+    });
+  } catch (err) {
+    if (err instanceof RangeError) throw new HttpError(400, err.message);
+    throw err;
+  }
+  const response = memberAnswer(json(page.modules.map((m) => ({
+    owner: owner.name,
+    type: "go",
+    name: m.module,
+    source: "cached",
+    versions: m.versions.map(cachedVersionJson).sort((a, b) =>
+      compareVersions(a.version, b.version)
+    ),
+  }))));
+  if (page.next !== null) {
+    const next = new URL(ctx.url);
+    next.searchParams.set("cursor", page.next);
+    response.headers.set("link", `<${ctx.link(next)}>; rel="next"`);
+  }
+  return response;
+}
+
+/** The JSON of one cached version in the packages API. */
+function cachedVersionJson(v: CachedVersion) {
+  const info = v.records.info?.body;
+  let time = "";
+  try {
+    const parsed = info ? JSON.parse(new TextDecoder().decode(info)) : null;
+    if (typeof parsed?.Time === "string") time = parsed.Time;
+  } catch { /* an .info that is not JSON was never stored; "" otherwise */ }
+  return {
+    version: v.version,
+    time,
+    files: v.files,
+    bytes: v.bytes,
+    size: v.records.zip?.size ?? 0,
+    sha256: v.records.zip?.sha256 ?? "",
+    h1: v.records.zip?.h1 ?? "",
+    gomod_h1: v.records.mod?.h1 ?? "",
+    fetched_at: v.files.map((k) => v.records[k]!.fetchedAt).sort()[0],
+  };
 }
 
 async function deleteModuleVersion(
@@ -155,7 +276,9 @@ async function moduleJson(
   ctx: RequestContext,
   owner: string,
   module: string,
-): Promise<{ owner: string; type: "go"; name: string; versions: VersionJson[] }> {
+): Promise<
+  { owner: string; type: "go"; name: string; source: "hosted"; versions: VersionJson[] }
+> {
   const modules = ctx.services.modules;
   const [versions, retracted, downloads] = await Promise.all([
     modules.versions(owner, module),
@@ -166,6 +289,7 @@ async function moduleJson(
     owner,
     type: "go",
     name: module,
+    source: "hosted",
     versions: versions.map((v: VersionRecord) => ({
       version: v.version,
       time: v.time,

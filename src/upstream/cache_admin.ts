@@ -7,10 +7,10 @@
  * rows and in keys examined (a pattern that matches little cannot make one request scan a
  * cache of many thousands of versions).
  *
- * An eviction deletes the file records and the module's `list`/`@latest` answers, lowers the
- * byte counter by exactly the sizes of the records it deleted, and hands the blobs to the
- * sweeper with a reclaim marker due after the delete grace period (as a deleted version's
- * chunks), so a download that is streaming them finishes. All of it, with its audit entry,
+ * An eviction deletes the file records and the module's `list`/`@latest` answers (with their
+ * parts), lowers the byte counter by exactly the sizes of the records it deleted, and hands
+ * the blobs to the sweeper with a reclaim marker due after the delete grace period (as a
+ * deleted version's chunks), so a download that is streaming them finishes. All of it, with its audit entry,
  * in one atomic commit that checks every deleted record and the counter: a fill committing at
  * the same moment, or a second eviction, makes it read again, so bytes are never subtracted
  * twice and the counter never wraps below zero.
@@ -27,6 +27,7 @@ import type { ReclaimMarker } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
 import type { CachedFileRecord } from "../store/records.ts";
 import { FILL_LEASE_OWNER } from "./cache_fill.ts";
+import { answerKeys, type StoredAnswerRecord } from "./upstream_answers.ts";
 
 /** The file kinds of one cached module version, in the order they are shown. */
 export const CACHED_FILE_KINDS: readonly CachedFileKind[] = ["info", "mod", "zip"];
@@ -36,7 +37,10 @@ export const MAX_LIST_LIMIT = 10_000;
 export const DEFAULT_SCAN_LIMIT = 20_000;
 /** Longest pattern list accepted (as for an owner's private paths). */
 export const MAX_PATTERN_LENGTH = 4096;
-/** Module versions evicted per atomic commit: 3 record checks each, at most 100 checks. */
+/**
+ * Module versions evicted per atomic commit: 3 record checks each, plus the counter and two
+ * answers, within KV's 100 checks (and, with ≤ 17 parts per answer, its 1,000 mutations).
+ */
 const VERSIONS_PER_COMMIT = 25;
 
 /** One cached module version. */
@@ -305,7 +309,13 @@ async function evictBatch(
     for (let i = 0; i < fileKeys.length; i += 10) {
       entries.push(...await kv.getMany<CachedFileRecord[]>(fileKeys.slice(i, i + 10)));
     }
-    const counter = await kv.get<Deno.KvU64>(keys.upstreamBytes());
+    const [counter, list, latest] = await kv.getMany<
+      [Deno.KvU64, StoredAnswerRecord, StoredAnswerRecord]
+    >([
+      keys.upstreamBytes(),
+      keys.upstreamAnswer("list", module),
+      keys.upstreamAnswer("latest", module),
+    ]);
     const eviction: Eviction = { module, versions: [], bytes: 0 };
     const now = Date.now();
     const marker: ReclaimMarker = { owner: FILL_LEASE_OWNER, after: now + graceMs };
@@ -329,7 +339,16 @@ async function evictBatch(
     const bytes = BigInt(eviction.bytes);
     // Never below zero, even if the counter was already lower than the records say.
     op.set(keys.upstreamBytes(), new Deno.KvU64(used > bytes ? used - bytes : 0n));
-    op.delete(keys.upstreamAnswer("list", module)).delete(keys.upstreamAnswer("latest", module));
+    // The module's list/@latest answers go too (asked again next time), with the parts of a
+    // large one; checked, so an answer stored meanwhile is not left without its parts.
+    for (const [kind, head] of [["list", list], ["latest", latest]] as const) {
+      if (!head.value) continue;
+      op.check(head).delete(head.key);
+      const parts = head.value.parts;
+      for (let i = 0; parts && i < parts.count; i++) {
+        op.delete(answerKeys.part(kind, module, parts.id, i));
+      }
+    }
     const target = single ? `${module}@${versions[0]}` : module;
     const detail: Record<string, string> = { bytes: String(eviction.bytes) };
     if (single) detail.files = eviction.versions[0].files.join(",");
