@@ -52,6 +52,7 @@ import {
 } from "./http/reply_cache.ts";
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 import type { VersionRecord } from "./store/records.ts";
+import { ChecksumLogs } from "./sumdb_log/checksum_logs.ts";
 import { PullThrough, type PullThroughOptions } from "./upstream/pull_through.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
@@ -76,6 +77,8 @@ export interface AppOptions {
   baseUrl?: string;
   /** Bytes of hot zips kept in memory (default 256 MiB; 0: none). */
   zipCacheSize?: number;
+  /** Directory of the owners' checksum-log signer keys (`--sumdb-key-dir`); absent: the store. */
+  sumdbKeyDir?: string;
   /** Pull-through settings (upstream list, TTL, budget, limits); absent: disabled. */
   pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs" | "zipStream">;
 }
@@ -95,6 +98,7 @@ export function appOptionsFrom(config: Config): AppOptions {
     sweepIntervalMs: Math.min(SWEEP_INTERVAL_MS, config.uploadStallSeconds * 1000),
     baseUrl: config.baseUrl,
     zipCacheSize: config.zipCacheSize,
+    sumdbKeyDir: config.sumdbKeyDir,
     pullThrough: {
       upstream: config.upstream,
       ttlSeconds: config.upstreamTtlSeconds,
@@ -232,6 +236,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     },
     invalidate: () => cache.invalidate(),
     baseUrl: options.baseUrl ?? "",
+    logs: new ChecksumLogs(kv, { keyDir: options.sumdbKeyDir || undefined }),
   };
   if (options.pullThrough) {
     const pullThrough = new PullThrough(kv, cache, {

@@ -53,6 +53,8 @@ export interface Config {
   sumdbUpstream: string;
   /** GONOSUMDB-syntax patterns of module paths filled without checksum-database verification. */
   upstreamNoSumdb: string;
+  /** Directory of the owners' checksum-log signer keys; `""`: kept in the store. */
+  sumdbKeyDir: string;
 }
 
 /** Longest freshness of upstream `list`/`@latest` answers: one day. */
@@ -227,6 +229,15 @@ export const SETTINGS: readonly Setting[] = [
     fallback: "",
     help:
       "module path patterns (GONOSUMDB syntax) pulled through without checksum-database verification",
+  },
+  {
+    flag: "sumdb-key-dir",
+    env: "MODYARD_SUMDB_KEY_DIR",
+    key: "sumdbKeyDir",
+    kind: "string",
+    fallback: "",
+    help:
+      "directory of the owners' checksum-database signer keys (<dir>/<owner>.key, mode 0600); empty: kept in the store",
   },
 ];
 

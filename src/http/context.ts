@@ -10,6 +10,7 @@ import type { Actor } from "../registry/audit.ts";
 import type { Authenticator, Principal } from "../registry/authenticate.ts";
 import type { ModuleReader } from "../registry/modules.ts";
 import type { MemberRole, UserRecord } from "../store/records.ts";
+import type { ChecksumLogs } from "../sumdb_log/checksum_logs.ts";
 import type { PullThrough } from "../upstream/pull_through.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
 import type { Reply } from "./responses.ts";
@@ -30,6 +31,8 @@ export interface Services {
   baseUrl: string;
   /** The pull-through cache, when an upstream is configured. */
   pullThrough?: PullThrough;
+  /** The owners' own checksum logs. */
+  logs: ChecksumLogs;
 }
 
 /** One request in flight. */

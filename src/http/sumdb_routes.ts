@@ -12,6 +12,7 @@ import { MAX_LOOKUP_BYTES, parseLookupPath } from "../sumdb/records.ts";
 import { parseTilePath, type Tile, TILE_HEIGHT } from "../sumdb/tile.ts";
 import { HASH_SIZE } from "../sumdb/tlog.ts";
 import { lookupPath } from "../sumdb/records.ts";
+import { LogKeyError } from "../sumdb_log/log_signer.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
@@ -117,8 +118,69 @@ async function serveTile(
   });
 }
 
-/** The sources asked in order (issue 12's per-owner log goes first). */
-export const SUMDB_SOURCES: SumdbSource[] = [upstreamSumdbSource];
+/**
+ * The owner's own checksum log, under its name only (another name is left to the next
+ * source): `supported`, `latest`, `lookup/…` and tiles (data tiles included), all under the
+ * owner's access rules, as its GOPROXY files.
+ */
+export const ownerLogSource: SumdbSource = async (ctx, rest) => {
+  const logs = ctx.services.logs;
+  const name = await logs.name((await ctx.owner()).name);
+  if (name === null || !rest.startsWith(`${name}/`)) return null;
+  const owner = await ctx.readableOwner();
+  const isPrivate = owner.visibility === "private";
+  const mutable: CachePolicy = { kind: "mutable", isPrivate };
+  const path = rest.slice(name.length + 1);
+  try {
+    if (path === "supported") return respond(ctx.request, "", TEXT, mutable);
+    if (path === "latest") {
+      const head = await logs.latest(owner.name);
+      if (head === null) throw new HttpError(404, `checksum database ${name} is not enabled`);
+      return respond(ctx.request, head, TEXT, mutable);
+    }
+    if (path.startsWith("lookup/")) {
+      let mv;
+      try {
+        mv = parseLookupPath(path.slice("lookup/".length));
+      } catch (err) {
+        throw new HttpError(400, (err as Error).message);
+      }
+      const answer = await logs.lookup(owner.name, mv.path, mv.version);
+      if (answer === null) {
+        throw new HttpError(
+          404,
+          `${mv.path}@${mv.version} is not in checksum database ${name}`,
+        );
+      }
+      return respond(ctx.request, answer, TEXT, mutable);
+    }
+    if (path.startsWith("tile/")) {
+      let t: Tile;
+      try {
+        t = parseTilePath(path);
+      } catch (err) {
+        throw new HttpError(400, (err as Error).message);
+      }
+      const data = await logs.tile(owner.name, path);
+      if (data === null) {
+        throw new HttpError(404, `checksum database ${name} has no ${path} (beyond its tree)`);
+      }
+      const policy: CachePolicy = t.w === 2 ** t.h
+        ? { kind: "immutable", etag: `${name}/${path}`, isPrivate }
+        : mutable;
+      return respond(ctx.request, bodyOf(data), OCTETS, policy);
+    }
+  } catch (err) {
+    if (err instanceof LogKeyError) {
+      throw new HttpError(503, `checksum database ${name} cannot sign: ${err.message}`);
+    }
+    throw err;
+  }
+  throw new HttpError(404, `checksum database ${name} has no ${JSON.stringify(path)}`);
+};
+
+/** The sources asked in order: the owner's own log first, then the upstream passthrough. */
+export const SUMDB_SOURCES: SumdbSource[] = [ownerLogSource, upstreamSumdbSource];
 
 /** Answers a `/sumdb/` request from the first source that claims its name, else 404. */
 export async function serveSumdb(

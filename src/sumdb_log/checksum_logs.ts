@@ -64,6 +64,19 @@ export class ChecksumLogs {
   }
 
   /**
+   * The name of the owner's enabled log, or `null` without one.
+   *
+   * @example
+   * ```ts
+   * await logs.name("alice"); // "registry.example.com/alice"
+   * ```
+   */
+  async name(owner: string): Promise<string | null> {
+    const meta = (await this.#kv.get<LogMeta>(logKeys.meta(owner))).value;
+    return meta?.enabledAt === undefined ? null : meta.name;
+  }
+
+  /**
    * Whether `name` is the name of the owner's enabled log (`supported` answers 200 then;
    * otherwise 404, so the `go` command moves on).
    *
