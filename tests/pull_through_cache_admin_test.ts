@@ -240,7 +240,11 @@ Deno.test("cache evict MODULE@VERSION: the counter drops by its bytes, the next 
         refilled.get(`mod ${ONE}@v1.0.0`)!.size,
     );
 
-    // A whole module over the admin API, by its percent-encoded path: every version.
+    // A whole module over the admin API, by its percent-encoded path: every version, and its
+    // list/@latest answers (asked upstream again next time, also within their TTL).
+    await fill(down.proxy("acme"), [`${ONE}/@v/list`, `${ONE}/@latest`]);
+    assertOk((await down.kv.get(keys.upstreamAnswer("list", ONE))).value);
+    const listed = up.counts.get(`${ONE}/@v/list`)!;
     const auth = await admin(down.kv);
     const res = await fetch(`${down.url}/api/v1/admin/cache/${encodeURIComponent(ONE)}`, {
       method: "DELETE",
@@ -253,7 +257,14 @@ Deno.test("cache evict MODULE@VERSION: the counter drops by its bytes, the next 
       { version: "v1.1.0", files: ["info", "mod"], bytes: body.versions[1].bytes },
     ]);
     assertEquals(await counter(down.kv), records.get(`zip ${TWO}@v0.1.0`)!.size);
-    assertEquals(await down.kv.get(keys.upstreamAnswer("list", ONE)).then((e) => e.value), null);
+    for (const kind of ["list", "latest"] as const) {
+      assertEquals((await down.kv.get(keys.upstreamAnswer(kind, ONE))).value, null, kind);
+    }
+    const relisted = await fetchBytes(`${down.proxy("acme")}/${ONE}/@v/list`);
+    assertEquals([relisted.text, up.counts.get(`${ONE}/@v/list`)], [
+      "v1.0.0\nv1.1.0\n",
+      listed + 1,
+    ]);
     const [apiEntry] = (await readAudit(down.kv, 1, 1)).entries;
     assertEquals([apiEntry.action, apiEntry.actor, apiEntry.target, apiEntry.detail?.versions], [
       "cache.evict",
@@ -351,6 +362,7 @@ Deno.test("evicting during a streaming download does not cut it off: the chunks 
     zipCacheSize: 0,
     deleteGraceSeconds: 3,
   });
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
     const module = "big.example/blob";
     const zip = await moduleZip(module, "v1.0.0", {
@@ -374,8 +386,8 @@ Deno.test("evicting during a streaming download does not cut it off: the chunks 
     const chunks = await chunkKeys();
     assertEquals(chunks, record.chunks);
 
-    const download = await fetch(url);
-    const reader = download.body!.getReader();
+    const download = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    reader = download.body!.getReader();
     const first = await reader.read();
     assertOk(!first.done && first.value.byteLength < zip.byteLength);
     const root = await admin(down.kv);
@@ -398,6 +410,7 @@ Deno.test("evicting during a streaming download does not cut it off: the chunks 
     assertOk(swept.some((s) => s.blobId === record.blobId && s.chunks === chunks));
     assertEquals(await chunkKeys(), 0);
   } finally {
+    await reader?.cancel().catch(() => {}); // else the server's shutdown waits for it
     await down.close();
     await up.close();
   }
@@ -429,6 +442,32 @@ Deno.test("racing evictions of one version: exactly one succeeds and the counter
     for (const r of (await cachedRecords(down.kv)).values()) stored += r.size;
     assertEquals(await counter(down.kv), stored);
     assertOk(evicted.bytes > 0);
+    // A fill that commits between an eviction's read and its commit (forced here: the first
+    // commit of the eviction lets a fill's 1,000 bytes in first) is counted, not overwritten.
+    let raced = false;
+    const racy = new Proxy(down.kv, {
+      get(target, prop) {
+        if (prop === "atomic") {
+          return () => {
+            const op = target.atomic();
+            if (raced) return op;
+            const commit = op.commit.bind(op);
+            op.commit = async () => {
+              raced = true;
+              await target.atomic().sum(keys.upstreamBytes(), 1000n).commit();
+              return await commit();
+            };
+            return op;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const beforeRace = await counter(down.kv);
+    const raceEvicted = await evictCached(racy, ONE, "v1.0.0", actor, 60_000);
+    assertOk(raced && raceEvicted.bytes > 0);
+    assertEquals(await counter(down.kv), beforeRace + 1000 - raceEvicted.bytes);
     // A counter lower than the records (e.g. restored from an old backup) goes to zero, not
     // around to 2^64.
     await down.kv.set(keys.upstreamBytes(), new Deno.KvU64(5n));
@@ -511,4 +550,37 @@ Deno.test("packages API: hosted modules say source hosted; cached ones appear wi
     assertEquals(none.body, []);
     assertEquals((await get(`${api}?type=go&source=elsewhere`, acme)).status, 400);
   });
+});
+
+Deno.test("evicting a module of more versions than one commit holds: every version, exact bytes, one audit entry per commit", async () => {
+  const kv = await openStore(":memory:");
+  try {
+    const module = "many.example/m";
+    let total = 0;
+    for (let i = 0; i < 60; i++) {
+      for (const kind of ["info", "mod"] as const) {
+        const size = 10 + i + (kind === "mod" ? 1000 : 0);
+        const record: CachedFileRecord = {
+          module,
+          version: `v1.0.${i}`,
+          size,
+          chunks: 0,
+          sha256: "",
+          h1: "",
+          fetchedAt: new Date().toISOString(),
+        };
+        await kv.set(keys.upstreamFile(kind, module, record.version), record);
+        total += size;
+      }
+    }
+    await kv.set(keys.upstreamBytes(), new Deno.KvU64(BigInt(total + 7)));
+    const eviction = await evictCached(kv, module, null, { name: "t", client: "t" }, 0);
+    assertEquals([eviction.versions.length, eviction.bytes], [60, total]);
+    assertEquals([await counter(kv), (await cachedRecords(kv)).size], [7, 0]);
+    const audits = (await readAudit(kv, 1, 10)).entries;
+    assertEquals(audits.map((a) => a.detail?.versions.split(",").length), [10, 25, 25]);
+    assertEquals(audits.reduce((n, a) => n + Number(a.detail?.bytes), 0), total);
+  } finally {
+    kv.close();
+  }
 });
