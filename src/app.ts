@@ -13,6 +13,7 @@ import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts"
 import type { Reply } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
+import { adminEnableLog, ownerLogSettings } from "./http/sumdb_api.ts";
 import { serveSumdb } from "./http/sumdb_routes.ts";
 import { auditLog, listOwnerPackages, modulePackage } from "./http/packages_api.ts";
 import {
@@ -177,6 +178,16 @@ const routes: Route[] = [
     methods: ["DELETE"],
     match: compilePattern("/api/v1/user/tokens/:id"),
     handler: (ctx) => userRevokeToken(ctx),
+  },
+  {
+    methods: ["PUT"],
+    match: compilePattern("/api/v1/admin/owners/:owner/sumdb"),
+    handler: (ctx) => adminEnableLog(ctx),
+  },
+  {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/api/v1/packages/:owner/sumdb"),
+    handler: (ctx) => ownerLogSettings(ctx),
   },
   {
     methods: ["GET", "HEAD"],

@@ -32,6 +32,7 @@ import { setPrivatePaths, setPullThrough } from "../upstream/owner_settings.ts";
 import { evictCached, listCache, parseCacheTarget } from "../upstream/cache_admin.ts";
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
+import { sumdbEnable, sumdbKey } from "./sumdb_commands.ts";
 
 const USAGE = `usage: main.ts COMMAND [options]
 
@@ -59,6 +60,10 @@ commands:
           [--allow-dirty] [--dry-run] [--out FILE] [--token-stdin]
                                          build the module zip from source and upload it
   gc                                     remove the chunks of abandoned uploads and deleted versions
+  sumdb enable OWNER [--name NAME]       start the owner's own checksum database (idempotent):
+                                         appends every version it ever had, prints the settings
+  sumdb key OWNER                        the go command's settings for it; the verifier key
+                                         (GOSUMDB) alone on the last line
   cache list [PATTERN] [--limit N] [--cursor C]
                                          module versions in the pull-through cache, their files and
                                          bytes, the total and the budget; PATTERN: GOPRIVATE-style
@@ -298,6 +303,10 @@ async function runAdmin(
       return 0;
     case "cache list":
       return await cacheList(kv, args, flags, config);
+    case "sumdb enable":
+      return await sumdbEnable(kv, arg(0, "owner"), flagValue(flags, "name"), config);
+    case "sumdb key":
+      return await sumdbKey(kv, arg(0, "owner"), config);
     case "cache evict": {
       let target;
       try {

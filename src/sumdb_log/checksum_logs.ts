@@ -63,6 +63,11 @@ export class ChecksumLogs {
     this.#tileBudget = options.tileCacheBytes ?? 16 * 1024 * 1024;
   }
 
+  /** The directory of signer keys kept outside the store, if any. */
+  get keyDir(): string | undefined {
+    return this.#keyDir;
+  }
+
   /**
    * The name of the owner's enabled log, or `null` without one.
    *

@@ -38,7 +38,8 @@ export function keyFilePath(dir: string, owner: string): string {
 }
 
 /**
- * Writes `signerKey` to the owner's key file, created with mode 0600, unless the file exists:
+ * Writes `signerKey` to the owner's key file, created with mode 0600 (in a directory created
+ * with mode 0700 when missing), unless the file exists:
  * then the key already in it is returned (the first writer wins, so two processes enabling
  * one log at once end up with one key). Returns the key in the file.
  *
@@ -50,6 +51,8 @@ export function keyFilePath(dir: string, owner: string): string {
 export async function writeKeyFile(dir: string, owner: string, signerKey: string): Promise<string> {
   const path = keyFilePath(dir, owner);
   try {
+    // A missing directory is created for the keys alone (0700); an existing one is kept as is.
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await Deno.writeTextFile(path, signerKey + "\n", { createNew: true, mode: 0o600 });
     await Deno.chmod(path, 0o600); // whatever the umask
     return signerKey;
