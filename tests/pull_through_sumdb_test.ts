@@ -126,8 +126,8 @@ Deno.test({
       assertEquals((await fetchBytes(`${base}.info`)).status, 200);
       const counts = await db.counts();
       assertEquals(counts["lookup/public.example/dep@v1.0.0"], 1);
-      assertEquals(await countKeys(down.kv, ["sumdb_record"]), 1);
-      assertEquals(await countKeys(down.kv, ["sumdb_tile", db.name, 0]), 1);
+      assertEquals(await countKeys(down.kv, ["upstream_sumdb_record"]), 1);
+      assertEquals(await countKeys(down.kv, ["upstream_sumdb_tile", db.name, 0]), 1);
       const head = (await down.kv.get<SumdbHeadRecord>(keys.sumdbHead(db.name))).value;
       assertEquals(head?.n, 301);
       // Served from KV ever after, with no new lookup.

@@ -24,9 +24,9 @@
  * | `["upstream_answer", kind, module]` | {@link import("./records.ts").UpstreamAnswerRecord}: last upstream `list`/`latest` body |
  * | `["upstream_fill", kind, module, version]` | {@link import("./records.ts").FillLease}: one process fetching that file |
  * | `["meta", "upstream_bytes"]` | `Deno.KvU64` bytes held by the pull-through cache |
- * | `["sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
- * | `["sumdb_tile", name, level, n]` | `Uint8Array`: a full, authenticated hash tile (height 8, 8,192 bytes, immutable) |
- * | `["sumdb_record", name, module, version]` | {@link import("./records.ts").SumdbRecordEntry}: a verified record of a module version |
+ * | `["upstream_sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
+ * | `["upstream_sumdb_tile", name, level, n]` | `Uint8Array`: a full, authenticated hash tile (height 8, 8,192 bytes, immutable) |
+ * | `["upstream_sumdb_record", name, module, version]` | {@link import("./records.ts").SumdbRecordEntry}: a verified record of a module version |
  *
  * @module
  */
@@ -105,15 +105,15 @@ export const keys = {
     version,
   ],
   upstreamBytes: (): Deno.KvKey => ["meta", "upstream_bytes"],
-  sumdbHead: (name: string): Deno.KvKey => ["sumdb_head", name],
+  sumdbHead: (name: string): Deno.KvKey => ["upstream_sumdb_head", name],
   sumdbTile: (name: string, level: number, n: number): Deno.KvKey => [
-    "sumdb_tile",
+    "upstream_sumdb_tile",
     name,
     level,
     n,
   ],
   sumdbRecord: (name: string, module: string, version: string): Deno.KvKey => [
-    "sumdb_record",
+    "upstream_sumdb_record",
     name,
     module,
     version,
