@@ -2,14 +2,13 @@
 // kept whole (in parts, switched atomically, never torn) and served stale during an outage;
 // and when the upstream deletes a module, what modyard cached of it is still listed.
 import { keys } from "../src/store/keys.ts";
+import type { UpstreamAnswerRecord } from "../src/store/records.ts";
 import {
-  answerKeys,
   INLINE_LIMIT,
   loadAnswer,
   MAX_LIST_SIZE,
   PART_SIZE,
   storeAnswer,
-  type StoredAnswerRecord,
 } from "../src/upstream/upstream_answers.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
@@ -52,7 +51,9 @@ function bigList(bytes: number, major = 1): string {
 
 async function partKeys(kv: Deno.Kv, kind: "list" | "latest", module: string) {
   const out: Deno.KvKey[] = [];
-  for await (const e of kv.list({ prefix: answerKeys.parts(kind, module) })) out.push(e.key);
+  for await (const e of kv.list({ prefix: keys.upstreamAnswerParts(kind, module) })) {
+    out.push(e.key);
+  }
   return out;
 }
 
@@ -73,7 +74,7 @@ Deno.test("pull-through answers: a list of ~1 MiB is kept in parts and served st
       ]);
       assertEquals(fresh.text, list);
       // Kept in parts of at most 64,000 bytes, none inside the head record.
-      const head = (await down.kv.get<StoredAnswerRecord>(keys.upstreamAnswer("list", module)))
+      const head = (await down.kv.get<UpstreamAnswerRecord>(keys.upstreamAnswer("list", module)))
         .value!;
       assertEquals(head.body, undefined);
       assertEquals(head.parts?.count, Math.ceil(list.length / PART_SIZE));
@@ -175,7 +176,7 @@ Deno.test("pull-through answers: readers racing writers of large answers see one
     assertEquals(seen.get("nothing"), undefined, JSON.stringify([...seen]));
     assertOk((seen.get("a") ?? 0) > 0 && (seen.get("b") ?? 0) > 0, JSON.stringify([...seen]));
     // Only the parts of the answer the head names are left.
-    const head = (await kv.get<StoredAnswerRecord>(keys.upstreamAnswer("list", module))).value!;
+    const head = (await kv.get<UpstreamAnswerRecord>(keys.upstreamAnswer("list", module))).value!;
     const left = await partKeys(kv, "list", module);
     assertEquals(left.length, head.parts!.count);
     assertEquals(left.every((k) => k[3] === head.parts!.id), true);
@@ -190,8 +191,8 @@ Deno.test("pull-through answers: parts a crashed writer left are deleted by a la
     const module = "public.example/crashed";
     const old = `${(Date.now() - 3600_000).toString(36).padStart(9, "0")}-dead`;
     const young = `${Date.now().toString(36).padStart(9, "0")}-live`;
-    await kv.set(answerKeys.part("list", module, old, 0), new Uint8Array(10));
-    await kv.set(answerKeys.part("list", module, young, 0), new Uint8Array(10));
+    await kv.set(keys.upstreamAnswerPart("list", module, old, 0), new Uint8Array(10));
+    await kv.set(keys.upstreamAnswerPart("list", module, young, 0), new Uint8Array(10));
     await storeAnswer(kv, "list", module, enc.encode(bigList(70_000)), null);
     const ids = new Set((await partKeys(kv, "list", module)).map((k) => k[3]));
     assertEquals(ids.has(old), false);

@@ -21,7 +21,8 @@
  * | `["downloads", owner, module, version]` | `Deno.KvU64` zip downloads |
  * | `["audit", descendingId]` | {@link import("./records.ts").AuditRecord}, newest first |
  * | `["upstream", kind, module, version]` | {@link import("./records.ts").CachedFileRecord}: a pull-through file (`info`, `mod`, `zip`), shared by all owners |
- * | `["upstream_answer", kind, module]` | {@link import("./records.ts").UpstreamAnswerRecord}: last upstream `list`/`latest` body |
+ * | `["upstream_answer", kind, module]` | {@link import("./records.ts").UpstreamAnswerRecord}: last upstream `list`/`latest` answer (inline, or naming its parts) |
+ * | `["upstream_answer_part", kind, module, partsId, index]` | `Uint8Array`: one part (≤ 64,000 bytes) of a kept answer too large for its head record |
  * | `["upstream_fill", kind, module, version]` | {@link import("./records.ts").FillLease}: one process fetching that file |
  * | `["meta", "upstream_bytes"]` | `Deno.KvU64` bytes held by the pull-through cache |
  * | `["upstream_sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
@@ -98,6 +99,19 @@ export const keys = {
     kind,
     module,
   ],
+  upstreamAnswerPart: (
+    kind: "list" | "latest",
+    module: string,
+    id: string,
+    index: number,
+  ): Deno.KvKey => ["upstream_answer_part", kind, module, id, index],
+  upstreamAnswerParts: (kind: "list" | "latest", module: string): Deno.KvKey => [
+    "upstream_answer_part",
+    kind,
+    module,
+  ],
+  /** Prefix of every cached file of one kind of a module: `upstreamFile(kind, module, …)`. */
+  upstreamFiles: (kind: CachedFileKind, module: string): Deno.KvKey => ["upstream", kind, module],
   upstreamFill: (kind: CachedFileKind, module: string, version: string): Deno.KvKey => [
     "upstream_fill",
     kind,

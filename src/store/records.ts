@@ -159,11 +159,16 @@ export interface CachedFileRecord {
   fetchedAt: string;
 }
 
-/** The last upstream answer for a module's `list` or `@latest`. */
+/**
+ * The last upstream answer for a module's `list` or `@latest`: the body inline when it fits
+ * one value, else the parts (`keys.upstreamAnswerPart`) that hold it.
+ */
 export interface UpstreamAnswerRecord {
-  /** Body as the upstream sent it. */
-  body: Uint8Array;
-  /** Epoch milliseconds it was fetched. */
+  /** The body, when small enough to be kept inline. */
+  body?: Uint8Array;
+  /** The parts holding a larger body. */
+  parts?: { id: string; count: number; size: number };
+  /** Epoch milliseconds it was fetched (or found unchanged). */
   fetchedAt: number;
 }
 

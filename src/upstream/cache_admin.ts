@@ -25,9 +25,8 @@ import { type Actor, audit } from "../registry/audit.ts";
 import { NotFoundError } from "../registry/lifecycle.ts";
 import type { ReclaimMarker } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
-import type { CachedFileRecord } from "../store/records.ts";
+import type { CachedFileRecord, UpstreamAnswerRecord } from "../store/records.ts";
 import { FILL_LEASE_OWNER } from "./cache_fill.ts";
-import { answerKeys, type StoredAnswerRecord } from "./upstream_answers.ts";
 
 /** The file kinds of one cached module version, in the order they are shown. */
 export const CACHED_FILE_KINDS: readonly CachedFileKind[] = ["info", "mod", "zip"];
@@ -310,7 +309,7 @@ async function evictBatch(
       entries.push(...await kv.getMany<CachedFileRecord[]>(fileKeys.slice(i, i + 10)));
     }
     const [counter, list, latest] = await kv.getMany<
-      [Deno.KvU64, StoredAnswerRecord, StoredAnswerRecord]
+      [Deno.KvU64, UpstreamAnswerRecord, UpstreamAnswerRecord]
     >([
       keys.upstreamBytes(),
       keys.upstreamAnswer("list", module),
@@ -346,7 +345,7 @@ async function evictBatch(
       op.check(head).delete(head.key);
       const parts = head.value.parts;
       for (let i = 0; parts && i < parts.count; i++) {
-        op.delete(answerKeys.part(kind, module, parts.id, i));
+        op.delete(keys.upstreamAnswerPart(kind, module, parts.id, i));
       }
     }
     const target = single ? `${module}@${versions[0]}` : module;

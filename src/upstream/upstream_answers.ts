@@ -16,7 +16,7 @@
 import { compareVersions, isPseudoVersion, latestVersion } from "../gomod/version.ts";
 import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
 import { keys } from "../store/keys.ts";
-import type { CachedFileRecord } from "../store/records.ts";
+import type { CachedFileRecord, UpstreamAnswerRecord } from "../store/records.ts";
 import { upstreamPath } from "./cache_fill.ts";
 import type { PullThroughAnswer } from "./pull_through.ts";
 import type { SingleFlight } from "./single_flight.ts";
@@ -42,37 +42,10 @@ const JSON_TYPE = "application/json";
 
 type AnswerKind = "list" | "latest";
 
-// TODO(lead): move to keys.ts (`["upstream_answer_part", kind, module, partsId, index]`: one
-// part of a kept list/@latest body too large for its head record).
-/** Keys of the parts of large kept answers, and of the cached `.info` files of a module. */
-export const answerKeys = {
-  part: (kind: AnswerKind, module: string, id: string, index: number): Deno.KvKey => [
-    "upstream_answer_part",
-    kind,
-    module,
-    id,
-    index,
-  ],
-  parts: (kind: AnswerKind, module: string): Deno.KvKey => ["upstream_answer_part", kind, module],
-  /** Prefix of `keys.upstreamFile("info", module, …)`. */
-  cachedInfos: (module: string): Deno.KvKey => ["upstream", "info", module],
-};
-
-// TODO(lead): move to records.ts, replacing UpstreamAnswerRecord (whose inline shape it keeps).
-/** The head record under `keys.upstreamAnswer(kind, module)`. */
-export interface StoredAnswerRecord {
-  /** The body, when it is at most {@link INLINE_LIMIT} bytes. */
-  body?: Uint8Array;
-  /** The parts holding a larger body. */
-  parts?: { id: string; count: number; size: number };
-  /** Epoch milliseconds it was fetched (or found unchanged). */
-  fetchedAt: number;
-}
-
 interface LoadedAnswer {
   body: Uint8Array;
   fetchedAt: number;
-  head: Deno.KvEntry<StoredAnswerRecord>;
+  head: Deno.KvEntry<UpstreamAnswerRecord>;
 }
 
 /** `list` and `@latest` of upstream modules, cached for a TTL. */
@@ -135,14 +108,14 @@ export async function loadAnswer(
   module: string,
 ): Promise<LoadedAnswer | null> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const head = await kv.get<StoredAnswerRecord>(keys.upstreamAnswer(kind, module));
+    const head = await kv.get<UpstreamAnswerRecord>(keys.upstreamAnswer(kind, module));
     const record = head.value;
     if (record === null) return null;
     if (record.body) {
       return {
         body: record.body,
         fetchedAt: record.fetchedAt,
-        head: head as Deno.KvEntry<StoredAnswerRecord>,
+        head: head as Deno.KvEntry<UpstreamAnswerRecord>,
       };
     }
     if (!record.parts) return null;
@@ -153,7 +126,7 @@ export async function loadAnswer(
     for (let first = 0; first < count && whole; first += 10) {
       const partKeys = [];
       for (let i = first; i < Math.min(count, first + 10); i++) {
-        partKeys.push(answerKeys.part(kind, module, id, i));
+        partKeys.push(keys.upstreamAnswerPart(kind, module, id, i));
       }
       for (const part of await kv.getMany<Uint8Array[]>(partKeys)) {
         if (part.value === null || at + part.value.byteLength > size) {
@@ -165,7 +138,11 @@ export async function loadAnswer(
       }
     }
     if (whole && at === size) {
-      return { body, fetchedAt: record.fetchedAt, head: head as Deno.KvEntry<StoredAnswerRecord> };
+      return {
+        body,
+        fetchedAt: record.fetchedAt,
+        head: head as Deno.KvEntry<UpstreamAnswerRecord>,
+      };
     }
   }
   return null;
@@ -191,7 +168,7 @@ export async function storeAnswer(
       .commit();
     return;
   }
-  let record: StoredAnswerRecord;
+  let record: UpstreamAnswerRecord;
   if (body.byteLength <= INLINE_LIMIT) {
     record = { body, fetchedAt: now };
   } else {
@@ -201,7 +178,7 @@ export async function storeAnswer(
       const op = kv.atomic();
       for (let i = first; i < Math.min(count, first + PARTS_PER_COMMIT); i++) {
         op.set(
-          answerKeys.part(kind, module, id, i),
+          keys.upstreamAnswerPart(kind, module, id, i),
           body.subarray(i * PART_SIZE, (i + 1) * PART_SIZE),
         );
       }
@@ -212,7 +189,7 @@ export async function storeAnswer(
   }
   let replaced: string | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
-    const head = await kv.get<StoredAnswerRecord>(key);
+    const head = await kv.get<UpstreamAnswerRecord>(key);
     const res = await kv.atomic().check(head).set(key, record).commit();
     if (res.ok) {
       replaced = head.value?.parts?.id;
@@ -235,11 +212,13 @@ async function deleteUnnamedParts(
   replaced: string | undefined,
   now: number,
 ): Promise<void> {
-  const named = (await kv.get<StoredAnswerRecord>(keys.upstreamAnswer(kind, module))).value
+  const named = (await kv.get<UpstreamAnswerRecord>(keys.upstreamAnswer(kind, module))).value
     ?.parts?.id;
   const doomed: Deno.KvKey[] = [];
   // Bounded: 1 MiB of live parts is 17 keys; more only after many crashed writes.
-  for await (const e of kv.list({ prefix: answerKeys.parts(kind, module) }, { limit: 1000 })) {
+  for await (
+    const e of kv.list({ prefix: keys.upstreamAnswerParts(kind, module) }, { limit: 1000 })
+  ) {
     const id = e.key[3] as string;
     if (id === ours || id === named) continue;
     if (id === replaced || now - parseInt(id.slice(0, 9), 36) > ORPHAN_AGE_MS) doomed.push(e.key);
@@ -265,7 +244,7 @@ export async function keptAnswer(
   const versions: string[] = [];
   for await (
     const e of kv.list<CachedFileRecord>(
-      { prefix: answerKeys.cachedInfos(module) },
+      { prefix: keys.upstreamFiles("info", module) },
       { limit: MAX_KEPT_VERSIONS },
     )
   ) {
