@@ -20,6 +20,7 @@ import {
   pullThroughSummaryRow,
   renderPullThroughSection,
 } from "./pull_through.ts";
+import { renderSumdbLogSection, type SumdbLogResult, sumdbLogSummaryRows } from "./sumdb_log.ts";
 
 /** Everything one run measured. */
 export interface BenchData {
@@ -43,6 +44,8 @@ export interface BenchData {
   }[];
   /** The pull-through cache: cached vs hosted zip, first fetches (absent in old data). */
   pullThrough?: PullThroughResult;
+  /** The owners' checksum logs: lookups and tiles, publishing with the log on/off (absent in old data). */
+  sumdbLog?: SumdbLogResult;
   /** CPU profiles of modyard and of the scenario's anchor under the same load. */
   profiles: ScenarioProfile[];
   /** What bench/upload.ts reported. */
@@ -137,6 +140,7 @@ export function renderReport(d: BenchData): string {
         ok(x.ratio >= (i === 0 ? 0.5 : 0.4)),
       ]),
       ...(d.pullThrough ? [pullThroughSummaryRow(d.pullThrough)] : []),
+      ...(d.sumdbLog ? sumdbLogSummaryRows(d.sumdbLog) : []),
       [
         "metadata, 64 conns (lowest of .info/.mod/list/@latest)",
         `${fmt(Math.min(...meta.slice(0, 4).map((r) => r.rps)))} req/s`,
@@ -365,10 +369,8 @@ wrk threads: ${x.threads.threads} (nginx at \`-t1\`: ${
     ).join("\n\n")
   }
 
-${
-    d.pullThrough
-      ? renderPullThroughSection(d.pullThrough) + "\n"
-      : ""
+${d.pullThrough ? renderPullThroughSection(d.pullThrough) + "\n" : ""}${
+    d.sumdbLog ? renderSumdbLogSection(d.sumdbLog) + "\n" : ""
   }## Upload of a 100 MiB zip (incompressible, deflated)
 
 As bench/upload.ts reports it (one upload by curl to a fresh server; MB/s are 10⁶ bytes/s):

@@ -9,7 +9,9 @@
  * the pull-through scenario. Fails with a reason when a prerequisite is missing.
  *
  * `deno task bench --only pull-through` (or BENCH_ONLY=pull-through) runs only the pull-through
- * scenario and prints its section (docs/benchmarks.md is not written).
+ * scenario and prints its section (docs/benchmarks.md is not written); `--only sumdb-log` the
+ * checksum-log scenario (BENCH_SUMDB_RECORDS (300) records in the log, BENCH_SUMDB_ZIPS (50)
+ * uploads per round and side), beside its own bare small-JSON anchor.
  *
  * @module
  */
@@ -31,6 +33,7 @@ import { fillZipCache } from "./zip_cache_warmup.ts";
 import { DEFAULT_ZIP_CACHE_SIZE } from "../src/registry/zip_cache.ts";
 import { measureUpload } from "./upload.ts";
 import { measurePullThrough, renderPullThroughSection } from "./pull_through.ts";
+import { measureSumdbLog, renderSumdbLogSection } from "./sumdb_log.ts";
 import { storedZip } from "./fixtures.ts";
 import { runWrk } from "./wrk.ts";
 import { spawnModyard } from "./modyard_server.ts";
@@ -45,6 +48,8 @@ const ROUNDS = env("BENCH_ROUNDS", 3);
 const SOAK_SECONDS = env("BENCH_SOAK_SECONDS", 60);
 const FILL = env("BENCH_FILL_VERSIONS", 10_000);
 const PT_MODULES = env("BENCH_PT_MODULES", 50);
+const SUMDB_RECORDS = env("BENCH_SUMDB_RECORDS", 300);
+const SUMDB_ZIPS = env("BENCH_SUMDB_ZIPS", 50);
 const onlyAt = Deno.args.indexOf("--only");
 const ONLY = Deno.env.get("BENCH_ONLY") ?? (onlyAt >= 0 ? Deno.args[onlyAt + 1] : undefined);
 const WARMUP = Math.min(2, SECONDS);
@@ -56,53 +61,6 @@ const startedAt = performance.now();
 const log = (line: string) =>
   console.error(`[${((performance.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
-if (ONLY !== undefined) {
-  if (ONLY !== "pull-through") {
-    console.error(`deno task bench: --only takes "pull-through", not ${JSON.stringify(ONLY)}`);
-    Deno.exit(2);
-  }
-  await runPullThroughOnly();
-  Deno.exit(0);
-}
-
-/** The pull-through scenario alone, with a 1 MiB zip as in the full run, wrk at one thread. */
-async function runPullThroughOnly(): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "modyard-bench-pt-" });
-  try {
-    const module = "example.com/one";
-    const file = `${dir}/one.zip`;
-    const bytes = await storedZip(module, "v1.0.0", 1024 * 1024);
-    await Deno.writeFile(file, bytes);
-    const result = await measurePullThrough({
-      seconds: SECONDS,
-      rounds: ROUNDS,
-      warmupSeconds: WARMUP,
-      log,
-      connections: 64,
-      dir,
-      zip: { file, module, size: bytes.byteLength },
-      threads: 1,
-      firstModules: PT_MODULES,
-    });
-    const dataOut = Deno.env.get("BENCH_DATA");
-    if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
-    console.log(renderPullThroughSection(result));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-const missing = await missingPrerequisites();
-if (missing.length > 0) {
-  console.error(
-    `deno task bench: missing prerequisites: ${missing.join(", ")}\n` +
-      `install them with: apt-get install ${benchPackages().join(" ")}`,
-  );
-  Deno.exit(1);
-}
-
-const machine = await describeMachine();
-const dir = await Deno.makeTempDir({ prefix: "modyard-bench-" });
 const cleanups: (() => Promise<void>)[] = [];
 async function cleanup() {
   for (const c of cleanups.reverse()) await c().catch(() => {});
@@ -140,6 +98,91 @@ async function startBare(
   return { url, pid: child.pid, stop };
 }
 
+if (ONLY !== undefined) {
+  const only: Record<string, () => Promise<void>> = {
+    "pull-through": runPullThroughOnly,
+    "sumdb-log": runSumdbLogOnly,
+  };
+  if (!Object.hasOwn(only, ONLY)) {
+    console.error(
+      `deno task bench: --only takes ${Object.keys(only).map((k) => `"${k}"`).join(" or ")}, ` +
+        `not ${JSON.stringify(ONLY)}`,
+    );
+    Deno.exit(2);
+  }
+  await only[ONLY]();
+  Deno.exit(0);
+}
+
+/** The pull-through scenario alone, with a 1 MiB zip as in the full run, wrk at one thread. */
+async function runPullThroughOnly(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "modyard-bench-pt-" });
+  try {
+    const module = "example.com/one";
+    const file = `${dir}/one.zip`;
+    const bytes = await storedZip(module, "v1.0.0", 1024 * 1024);
+    await Deno.writeFile(file, bytes);
+    const result = await measurePullThrough({
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      warmupSeconds: WARMUP,
+      log,
+      connections: 64,
+      dir,
+      zip: { file, module, size: bytes.byteLength },
+      threads: 1,
+      firstModules: PT_MODULES,
+    });
+    const dataOut = Deno.env.get("BENCH_DATA");
+    if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
+    console.log(renderPullThroughSection(result));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The checksum-log scenario alone, beside its own bare small-JSON anchor. */
+async function runSumdbLogOnly(): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "modyard-bench-sumdb-" });
+  try {
+    const bare = await startBare("json");
+    const anchor = { name: "bare Deno.serve, small JSON", url: `${bare.url}/`, pids: [bare.pid] };
+    const common = {
+      seconds: SECONDS,
+      rounds: ROUNDS,
+      warmupSeconds: WARMUP,
+      log,
+      connections: 64,
+    };
+    const { threads } = await chooseThreads(anchor, common);
+    const result = await measureSumdbLog({
+      ...common,
+      dir,
+      anchor,
+      threads,
+      records: SUMDB_RECORDS,
+      publishZips: SUMDB_ZIPS,
+    });
+    const dataOut = Deno.env.get("BENCH_DATA");
+    if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
+    console.log(renderSumdbLogSection(result));
+  } finally {
+    await cleanup();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const missing = await missingPrerequisites();
+if (missing.length > 0) {
+  console.error(
+    `deno task bench: missing prerequisites: ${missing.join(", ")}\n` +
+      `install them with: apt-get install ${benchPackages().join(" ")}`,
+  );
+  Deno.exit(1);
+}
+
+const machine = await describeMachine();
+const dir = await Deno.makeTempDir({ prefix: "modyard-bench-" });
 try {
   log(`machine: ${JSON.stringify(machine)}`);
   const f = await createFixtures(dir);
@@ -227,6 +270,17 @@ try {
     );
     downloads.push({ zip: zip.name, size: zip.size, connections, threads: choice, rows });
   }
+
+  log("checksum logs: lookups and tiles beside the bare JSON anchor; publishing, log on and off");
+  const sumdbLog = await measureSumdbLog({
+    ...common,
+    connections: 64,
+    dir,
+    anchor: jsonAnchor,
+    threads: metaThreads.threads,
+    records: SUMDB_RECORDS,
+    publishZips: SUMDB_ZIPS,
+  });
   await cleanup();
 
   log("pull-through cache: cached zip beside a hosted one, first fetches");
@@ -381,6 +435,7 @@ try {
     metadata,
     downloads,
     pullThrough,
+    sumdbLog,
     profiles,
     upload,
     goDownload,
