@@ -55,7 +55,20 @@ export interface Config {
   upstreamNoSumdb: string;
   /** Directory of the owners' checksum-log signer keys; `""`: kept in the store. */
   sumdbKeyDir: string;
+  /** Seconds in-flight requests may take to finish after SIGINT/SIGTERM. */
+  shutdownGraceSeconds: number;
+  /** Log line format: `text` or `json`. */
+  logFormat: "text" | "json";
+  /** Lowest level logged: `debug`, `info`, `warn` or `error`. */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** A bearer token that may read `/metrics` from anywhere; `""`: none. */
+  metricsToken: string;
 }
+
+/** Accepted `--log-format` values. */
+export const LOG_FORMATS = ["text", "json"] as const;
+/** Accepted `--log-level` values, lowest first. */
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 /** Longest freshness of upstream `list`/`@latest` answers: one day. */
 export const MAX_UPSTREAM_TTL_SECONDS = 86_400;
@@ -239,6 +252,40 @@ export const SETTINGS: readonly Setting[] = [
     help:
       "directory of the owners' checksum-database signer keys (<dir>/<owner>.key, mode 0600); empty: kept in the store",
   },
+  {
+    flag: "shutdown-grace",
+    env: "MODYARD_SHUTDOWN_GRACE",
+    key: "shutdownGraceSeconds",
+    kind: "int",
+    fallback: "30",
+    help: "seconds in-flight requests may take to finish after SIGINT/SIGTERM",
+    range: [0, 3600],
+  },
+  {
+    flag: "log-format",
+    env: "MODYARD_LOG_FORMAT",
+    key: "logFormat",
+    kind: "string",
+    fallback: "text",
+    help: "log lines as text or json (one object per line), on standard output",
+  },
+  {
+    flag: "log-level",
+    env: "MODYARD_LOG_LEVEL",
+    key: "logLevel",
+    kind: "string",
+    fallback: "info",
+    help: "lowest level logged: debug, info, warn or error",
+  },
+  {
+    flag: "metrics-token",
+    env: "MODYARD_METRICS_TOKEN",
+    key: "metricsToken",
+    kind: "string",
+    fallback: "",
+    help:
+      "bearer token that may read /metrics from anywhere (without it: loopback peers without forwarding headers, and admins)",
+  },
 ];
 
 /**
@@ -313,6 +360,23 @@ export function loadConfig(
     parseSumdbUpstream(result.sumdbUpstream);
   } catch (err) {
     throw new ConfigError(`--sumdb-upstream / MODYARD_SUMDB_UPSTREAM: ${(err as Error).message}`);
+  }
+  if (!(LOG_FORMATS as readonly string[]).includes(result.logFormat)) {
+    throw new ConfigError(
+      `--log-format / MODYARD_LOG_FORMAT must be ${LOG_FORMATS.join(" or ")}, not ${
+        quote(result.logFormat)
+      }`,
+    );
+  }
+  if (!(LOG_LEVELS as readonly string[]).includes(result.logLevel)) {
+    throw new ConfigError(
+      `--log-level / MODYARD_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, not ${
+        quote(result.logLevel)
+      }`,
+    );
+  }
+  if (result.metricsToken !== "" && result.metricsToken.length < 16) {
+    throw new ConfigError("--metrics-token / MODYARD_METRICS_TOKEN must be at least 16 characters");
   }
   const nosumdb = checkNoSumdbPatterns(result.upstreamNoSumdb);
   if (nosumdb !== null) {

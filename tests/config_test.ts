@@ -270,3 +270,23 @@ Deno.test("main.ts serve: --port wins over MODYARD_PORT, and MODYARD_MAX_ZIP_SIZ
     await store.cleanup();
   }
 });
+
+Deno.test("config: operations settings — shutdown grace 30 s (0–3,600), log format and level from fixed sets, a metrics token of at least 16 characters", () => {
+  const { config } = loadConfig([], envOf({}));
+  assertEquals(
+    [config.shutdownGraceSeconds, config.logFormat, config.logLevel, config.metricsToken],
+    [30, "text", "info", ""],
+  );
+  const set = loadConfig(
+    ["--shutdown-grace", "0", "--log-format=json", "--metrics-token", "m".repeat(16)],
+    envOf({ MODYARD_LOG_LEVEL: "warn" }),
+  ).config;
+  assertEquals(
+    [set.shutdownGraceSeconds, set.logFormat, set.logLevel, set.metricsToken],
+    [0, "json", "warn", "m".repeat(16)],
+  );
+  assertIncludes(refusal(["--shutdown-grace", "3601"]), "--shutdown-grace");
+  assertIncludes(refusal(["--log-format", "xml"]), "must be text or json");
+  assertIncludes(refusal([], { MODYARD_LOG_LEVEL: "verbose" }), "debug, info, warn, error");
+  assertIncludes(refusal(["--metrics-token", "short"]), "at least 16 characters");
+});
