@@ -9,12 +9,13 @@
  */
 
 import { runCli } from "./src/cli/main.ts";
-import { shutdownsSettled } from "./src/server.ts";
+import { serverStopped, shutdownsSettled } from "./src/server.ts";
 
 if (import.meta.main) {
-  const code = await runCli(Deno.args);
-  // `serve` returns once SIGINT/SIGTERM stopped the listener; the rest of the graceful
-  // shutdown (download counts written, store closed) must finish before any exit.
+  // `serve` returns once SIGINT/SIGTERM closed the listener and every connection; when the
+  // shutdown grace ran out first, the end of the shutdown (counts written, store closed)
+  // is the end of serving, and exiting cuts the connections still open.
+  const code = await Promise.race([runCli(Deno.args), serverStopped().then(() => 0)]);
   await shutdownsSettled();
-  if (code !== 0 || Deno.args[0] !== "serve") Deno.exit(code);
+  Deno.exit(code);
 }
