@@ -55,6 +55,15 @@ import { sweepAbandonedUploads } from "./store/blob_store.ts";
 import type { VersionRecord } from "./store/records.ts";
 import { ChecksumLogs } from "./sumdb_log/checksum_logs.ts";
 import { PullThrough, type PullThroughOptions } from "./upstream/pull_through.ts";
+import { HttpMetrics } from "./ops/http_metrics.ts";
+import { type LogFormat, Logger, type LogLevel } from "./ops/log.ts";
+import { renderMetrics } from "./ops/metrics_page.ts";
+import { serveMetrics, serveReadyz } from "./ops/ops_routes.ts";
+import { READY_DEADLINE_MS, storeProbe } from "./ops/readiness.ts";
+import { declaredLength, RequestObserver } from "./ops/request_observer.ts";
+import { goproxyKind, type RouteKind } from "./ops/route_kind.ts";
+import { readUpstreamBytes, readUsageTotals, type StoreSize } from "./ops/store_size.ts";
+import { otelEnabled } from "./ops/trace_span.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
 export interface AppOptions {
@@ -82,6 +91,18 @@ export interface AppOptions {
   sumdbKeyDir?: string;
   /** Pull-through settings (upstream list, TTL, budget, limits); absent: disabled. */
   pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs" | "zipStream">;
+  /** `--metrics-token`: a bearer token that may read `/metrics` from anywhere; `""`: none. */
+  metricsToken?: string;
+  /** `--log-format` of the app's own logger (when no {@link logger} is given). */
+  logFormat?: LogFormat;
+  /** `--log-level` of the app's own logger; without it (and without a logger): `error`. */
+  logLevel?: LogLevel;
+  /** A logger to write to (not closed by the app); else the app makes its own on stdout. */
+  logger?: Logger;
+  /** Milliseconds `/readyz` waits for the store (default 2,000). */
+  readyDeadlineMs?: number;
+  /** The read `/readyz` makes (tests inject a hanging one); default: one small key. */
+  readyProbe?: () => Promise<unknown>;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -107,6 +128,9 @@ export function appOptionsFrom(config: Config): AppOptions {
       sumdbUpstream: config.sumdbUpstream,
       upstreamNoSumdb: config.upstreamNoSumdb,
     },
+    metricsToken: config.metricsToken,
+    logFormat: config.logFormat,
+    logLevel: config.logLevel,
   };
 }
 
@@ -131,82 +155,101 @@ interface Route {
   methods: string[];
   match: PathMatcher;
   handler: Handler;
+  /** The route kind of metrics and logs, from the path after the pattern's `*`. */
+  kind: RouteKind | ((rest: string) => RouteKind);
+  /** Whether the handler checks credentials itself (the app does not first). */
+  ownAuth?: boolean;
 }
 
 const routes: Route[] = [
   {
     methods: ["GET", "POST"],
     match: compilePattern("/api/v1/admin/users"),
+    kind: "admin",
     handler: (ctx) => adminUsers(ctx),
   },
   {
     methods: ["DELETE"],
     match: compilePattern("/api/v1/admin/users/:name"),
+    kind: "admin",
     handler: (ctx) => adminDeleteUser(ctx),
   },
   {
     methods: ["POST"],
     match: compilePattern("/api/v1/admin/orgs"),
+    kind: "admin",
     handler: (ctx) => adminCreateOrg(ctx),
   },
   {
     methods: ["PUT", "DELETE"],
     match: compilePattern("/api/v1/admin/orgs/:org/members/:user"),
+    kind: "admin",
     handler: (ctx) => adminMember(ctx),
   },
   {
     methods: ["PATCH"],
     match: compilePattern("/api/v1/admin/owners/:owner"),
+    kind: "admin",
     handler: (ctx) => adminOwner(ctx),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/v1/admin/cache"),
+    kind: "admin",
     handler: (ctx) => adminCacheList(ctx),
   },
   {
     methods: ["DELETE"],
     match: compilePattern("/api/v1/admin/cache/*"),
+    kind: "admin",
     handler: (ctx, rest) => adminCacheEvict(ctx, rest),
   },
   {
     methods: ["GET", "POST"],
     match: compilePattern("/api/v1/user/tokens"),
+    kind: "tokens",
     handler: (ctx) => userTokens(ctx),
   },
   {
     methods: ["DELETE"],
     match: compilePattern("/api/v1/user/tokens/:id"),
+    kind: "tokens",
     handler: (ctx) => userRevokeToken(ctx),
   },
   {
     methods: ["PUT"],
     match: compilePattern("/api/v1/admin/owners/:owner/sumdb"),
+    kind: "admin",
     handler: (ctx) => adminEnableLog(ctx),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/v1/packages/:owner/sumdb"),
+    kind: "packages_api",
     handler: (ctx) => ownerLogSettings(ctx),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/v1/packages/:owner"),
+    kind: "packages_api",
     handler: (ctx) => listOwnerPackages(ctx),
   },
   {
     methods: ["GET", "HEAD", "DELETE"],
     match: compilePattern("/api/v1/packages/:owner/go/*"),
+    kind: "packages_api",
     handler: (ctx, rest) => modulePackage(ctx, rest),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/v1/admin/audit"),
+    kind: "admin",
     handler: (ctx) => auditLog(ctx),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/healthz"),
+    kind: "healthz",
     handler: () =>
       Promise.resolve(
         new Response("ok\n", { headers: { "content-type": "text/plain; charset=utf-8" } }),
@@ -215,16 +258,19 @@ const routes: Route[] = [
   {
     methods: ["PUT"],
     match: compilePattern("/api/packages/:owner/go/upload"),
+    kind: "upload",
     handler: (ctx) => uploadModule(ctx),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/packages/:owner/go/sumdb/*"),
+    kind: "sumdb",
     handler: (ctx, rest) => serveSumdb(ctx, rest),
   },
   {
     methods: ["GET", "HEAD"],
     match: compilePattern("/api/packages/:owner/go/*"),
+    kind: goproxyKind,
     handler: (ctx, rest) => serveProxyRequest(ctx, rest),
   },
 ];
@@ -264,19 +310,72 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     options.bootstrapToken !== undefined && options.bootstrapToken.length >= 16 &&
     c.kind === "token" && constantTimeEqual(c.token, options.bootstrapToken);
   const trusted = new Set(options.trustedProxies ?? []);
+  const logger = options.logger ??
+    new Logger({ format: options.logFormat ?? "text", level: options.logLevel ?? "error" });
+  const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
+  const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.sweepIntervalMs > 0) {
     sweeper = setInterval(() => {
       sweepAbandonedUploads(kv).then((swept) => {
         for (const s of swept) {
-          console.log(
-            `swept abandoned upload ${s.blobId} of ${s.owner}: ${s.chunks} chunks, ${s.bytes} bytes`,
-          );
+          reclaimed.uploads++;
+          reclaimed.chunks += s.chunks;
+          reclaimed.bytes += s.bytes;
+          logger.event("info", "reclaimed blob", {
+            blob: s.blobId,
+            owner: s.owner,
+            chunks: s.chunks,
+            bytes: s.bytes,
+          });
         }
-      }).catch((err) => console.error("sweep failed:", err));
+      }).catch((err) => logger.event("error", "sweep failed", { error: String(err) }));
     }, options.sweepIntervalMs);
     Deno.unrefTimer(sweeper as unknown as number);
   }
+
+  /** The text of a scrape; store totals from the counters, cached until the store changes. */
+  async function scrape(): Promise<string> {
+    let store: StoreSize | null = null;
+    try {
+      const totals = await cache.get("store_size", "", () => readUsageTotals(kv));
+      store = { ...totals, upstreamBytes: await readUpstreamBytes(kv) };
+    } catch {
+      store = null;
+    }
+    const zips = services.modules.zips;
+    return renderMetrics({
+      http: observer.metrics,
+      caches: [
+        { cache: "reply", hits: replies.hits, misses: replies.misses },
+        { cache: "zip", hits: zips.hits, misses: zips.misses },
+        { cache: "state", hits: cache.hits, misses: cache.misses },
+      ],
+      zipCache: { used: zips.used, budget: zips.budget, bypassed: zips.bypassed },
+      reclaimed,
+      store,
+      logDropped: logger.dropped,
+    });
+  }
+
+  const readyProbe = options.readyProbe ?? storeProbe(kv);
+  const appRoutes: Route[] = [...routes, {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/readyz"),
+    kind: "readyz",
+    handler: () => serveReadyz(readyProbe, options.readyDeadlineMs ?? READY_DEADLINE_MS),
+  }, {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/metrics"),
+    kind: "metrics",
+    ownAuth: true,
+    handler: (ctx) =>
+      serveMetrics(ctx.request, {
+        peer: ctx.peer,
+        token: options.metricsToken ?? "",
+        principal: () => principalFor(ctx.request, ctx.client),
+      }, scrape),
+  }];
 
   /**
    * Who the request comes from: `null` without credentials; a 401 for wrong ones; a 429
@@ -288,7 +387,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     if (!credentials) return null;
     if (isBootstrap(credentials)) {
       if (!(await services.auth.adminEverCreated())) return bootstrapPrincipal();
-      console.warn("MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
+      logger.event("warn", "MODYARD_ADMIN_TOKEN presented, but an admin exists: ignored");
       throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
     }
     // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
@@ -317,22 +416,27 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   async function handle(
     request: Request,
     url: URL,
+    peer: string,
     client: string,
-    ctxOut: { ctx?: RequestContext },
+    ctxOut: RequestState,
   ): Promise<Response> {
-    for (const route of routes) {
+    for (const route of appRoutes) {
       const groups = route.match(url.pathname);
       if (!groups) continue;
+      ctxOut.route = typeof route.kind === "string" ? route.kind : route.kind(groups["0"] ?? "");
+      ctxOut.owner = groups.owner ?? "";
       if (!route.methods.includes(request.method)) {
         throw new HttpError(405, `method ${request.method} not allowed here`, {
           allow: route.methods.join(", "),
         });
       }
-      const principal = await principalFor(request, client);
+      const principal = route.ownAuth ? null : await principalFor(request, client);
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
       const ctx = new RequestContext(request, url, services, principal, params, client);
+      ctx.peer = peer;
       ctxOut.ctx = ctx;
+      ctxOut.owner = params.owner ?? "";
       return await route.handler(ctx, params["0"] ?? "");
     }
     throw new HttpError(404, "not found");
@@ -347,20 +451,25 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     request: Request,
     info: Deno.ServeHandlerInfo | undefined,
     cacheKey: string | null,
+    out: RequestState,
   ): Promise<Response> {
     const epoch = cache.freshEpoch();
-    const out: { ctx?: RequestContext } = {};
     const remember = (reply: Reply) => {
       if (cacheKey === null || !out.ctx?.cacheable) return;
-      replies.remember(cacheKey, reply, out.ctx.principal?.validUntil ?? Infinity, epoch);
+      replies.remember(cacheKey, reply, out.ctx.principal?.validUntil ?? Infinity, epoch, {
+        route: out.route,
+        owner: out.owner,
+        user: out.ctx.principal?.user.name ?? "",
+      });
     };
     try {
       const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
       const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
-      const response = await handle(request, new URL(request.url), client, out);
+      const response = await handle(request, new URL(request.url), peer, client, out);
       if (out.ctx?.reply) remember(out.ctx.reply);
       return response;
     } catch (err) {
+      out.reason = err instanceof Error ? err.message : String(err);
       if (err instanceof HttpError) {
         if (err.status === 404) {
           remember({
@@ -375,7 +484,10 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       if (err instanceof BusyError) {
         return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));
       }
-      console.error("internal error:", err);
+      logger.event("error", "internal error", {
+        error: (err as Error)?.stack ?? String(err),
+      });
+      out.reason = "internal error";
       return errorResponse(new HttpError(500, "internal error"));
     }
   }
@@ -383,10 +495,39 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   return {
     kv,
     fetch(request: Request, info?: Deno.ServeHandlerInfo): Response | Promise<Response> {
+      const startedMs = performance.now();
       const cacheKey = replyCacheKey(request);
-      const hit = cacheKey === null ? undefined : replies.respond(cacheKey, request);
-      return hit ?? answer(request, info, cacheKey).then((response) => {
+      if (cacheKey !== null) {
+        const hit = replies.respond(cacheKey, request);
+        if (hit) {
+          observer.observe({
+            method: request.method,
+            route: hit.about.route,
+            owner: hit.about.owner,
+            status: hit.status,
+            startedMs,
+            bytesOut: hit.bytes,
+            bytesIn: 0,
+            user: hit.about.user,
+            reason: hit.reason,
+          });
+          return hit.response;
+        }
+      }
+      const out: RequestState = { route: "not_found", owner: "", reason: "" };
+      return answer(request, info, cacheKey, out).then((response) => {
         for (const [name, value] of COMMON_HEADERS) response.headers.set(name, value);
+        observer.observe({
+          method: request.method,
+          route: out.route,
+          owner: out.owner,
+          status: response.status,
+          startedMs,
+          bytesOut: declaredLength(response.headers),
+          bytesIn: declaredLength(request.headers),
+          user: out.ctx?.principal?.user.name ?? "",
+          reason: response.status >= 400 ? out.reason : "",
+        });
         return response;
       });
     },
@@ -397,10 +538,25 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         await services.modules.close();
       } catch (err) {
         // Also when close() was not awaited and the store closed under the flush.
-        console.error(`download counts could not be written: ${(err as Error).message}`);
+        logger.event("error", "download counts could not be written", {
+          error: (err as Error).message,
+        });
       }
+      await logger.flush();
     },
   };
+}
+
+/** What one request in flight has learnt so far, for the reply cache, metrics and logs. */
+interface RequestState {
+  /** The request's context once a route matched and the principal is known. */
+  ctx?: RequestContext;
+  /** Route kind (`not_found` until a route matches). */
+  route: RouteKind;
+  /** Owner named by the path, or `""`. */
+  owner: string;
+  /** The plain-text reason of a refusal. */
+  reason: string;
 }
 
 /** The principal of the bootstrap token: no user of its own, only the first-admin route. */

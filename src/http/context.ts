@@ -41,6 +41,8 @@ export class RequestContext {
   cacheable = false;
   /** The in-memory reply the handler answered with, for the reply cache. */
   reply: Reply | undefined;
+  /** The TCP peer's address, before any `X-Forwarded-For` (for loopback-only routes). */
+  peer = "unknown";
 
   /** Creates the context. */
   constructor(

@@ -28,9 +28,36 @@ export const REPLY_SPACE_BUDGETS = { reply: REPLY_BUDGET, reply404: NOT_FOUND_BU
 /** Headers every answer carries. */
 export const COMMON_HEADERS: readonly [string, string][] = [["x-content-type-options", "nosniff"]];
 
+/** What the request log and metrics say of a cached answer, recorded when it is kept. */
+export interface ReplyAbout {
+  /** Route kind. */
+  route: string;
+  /** Owner named by the path. */
+  owner: string;
+  /** Name of the principal the answer was made for (`""`: anonymous). */
+  user: string;
+}
+
+/** A cached answer to a request, with what the log and metrics need of it. */
+export interface ReplyHit {
+  /** The response (a clone of the kept one). */
+  response: Response;
+  /** Its status. */
+  status: number;
+  /** Bytes of its body. */
+  bytes: number;
+  /** What it was recorded as. */
+  about: ReplyAbout;
+  /** The reason of a cached 404, or `""`. */
+  reason: string;
+}
+
 interface CachedReply {
   reply: Reply;
   validUntil: number;
+  about: ReplyAbout;
+  bytes: number;
+  reason: string;
   /**
    * The full answer and the 304, built once when the reply is kept and cloned for each hit:
    * a clone copies the checked header list, where a new `Response` validates every header
@@ -62,37 +89,70 @@ export function replyCacheKey(request: Request): string | null {
 
 /** Cached answers, read and written under keys from {@link replyCacheKey}. */
 export class ReplyCache {
+  /** Requests answered from the cache. */
+  hits = 0;
+  /** Cacheable requests (GET) the cache could not answer. */
+  misses = 0;
+
   /** Creates the cache over `state` (whose budgets include {@link REPLY_SPACE_BUDGETS}). */
   constructor(private readonly state: StateCache) {}
 
   /**
    * The response to `request` from a cached answer whose credentials are still valid (a 304
-   * when the client has it), or `undefined`. The hot path of metadata reads: no parsing, no
+   * when the client has it) with what the log needs of it, or `undefined`. The hot path of metadata reads: no parsing, no
    * header building beyond the `Response` itself.
    */
-  respond(key: string, request: Request): Response | undefined {
+  respond(key: string, request: Request): ReplyHit | undefined {
     const hit = this.state.peek<CachedReply>("reply", key) ??
       this.state.peek<CachedReply>("reply404", key);
-    if (!hit || hit.validUntil <= Date.now()) return undefined;
+    if (!hit || hit.validUntil <= Date.now()) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
     const { reply } = hit;
     if (reply.policy.kind === "immutable" && notModified(request, reply.policy)) {
-      return hit.notModified.clone();
+      return {
+        response: hit.notModified.clone(),
+        status: 304,
+        bytes: 0,
+        about: hit.about,
+        reason: "",
+      };
     }
-    return hit.full.clone();
+    return {
+      response: hit.full.clone(),
+      status: reply.status,
+      bytes: hit.bytes,
+      about: hit.about,
+      reason: hit.reason,
+    };
   }
 
   /**
    * Keeps an answer made during `epoch` (from {@link StateCache.freshEpoch}) whose
    * credentials stay valid until `validUntil`; large bodies are not kept.
    */
-  remember(key: string, reply: Reply, validUntil: number, epoch: number): void {
+  remember(
+    key: string,
+    reply: Reply,
+    validUntil: number,
+    epoch: number,
+    about: ReplyAbout = { route: "", owner: "", user: "" },
+  ): void {
     const size = typeof reply.body === "string" ? 2 * reply.body.length : reply.body.byteLength;
     if (size > MAX_CACHED_REPLY_BYTES) return;
+    const bytes = typeof reply.body === "string"
+      ? new TextEncoder().encode(reply.body).byteLength
+      : reply.body.byteLength;
     const space = reply.status === 404 ? "reply404" : "reply";
     const policyHeaders = cacheHeaders(reply.policy);
     const cached: CachedReply = {
       reply,
       validUntil,
+      about,
+      bytes,
+      reason: reply.status >= 400 && typeof reply.body === "string" ? reply.body.trimEnd() : "",
       full: new Response(reply.body, {
         status: reply.status,
         headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],

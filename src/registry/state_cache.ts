@@ -40,6 +40,10 @@ export class StateCache {
   #spaces = new Map<string, Space>();
   /** Bumped whenever the maps are cleared; a load only stores under the epoch it began in. */
   #epoch = 0;
+  /** Lookups through {@link get} answered from the cache. */
+  hits = 0;
+  /** Lookups through {@link get} that ran their loader. */
+  misses = 0;
 
   /**
    * Creates the cache and starts polling in the background. `budgets` sets the bytes of
@@ -77,7 +81,11 @@ export class StateCache {
   ): Promise<T> {
     if (this.#stale()) await this.#poll();
     const hit = this.#spaces.get(space)?.entries.get(key);
-    if (hit) return hit.value as T;
+    if (hit) {
+      this.hits++;
+      return hit.value as T;
+    }
+    this.misses++;
     const epoch = this.#epoch;
     const value = await load();
     this.put(space, key, value, epoch, size ? size(value) : DEFAULT_ENTRY_BYTES);

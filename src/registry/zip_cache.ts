@@ -50,6 +50,12 @@ interface Entry {
 export class ZipCache {
   #entries = new Map<string, Entry>();
   #used = 0;
+  /** Downloads served from a cached (or filling) entry. */
+  hits = 0;
+  /** Downloads that started filling an entry. */
+  misses = 0;
+  /** Downloads that could not be cached (too large, or the budget taken): streamed from KV. */
+  bypassed = 0;
 
   /** Creates a cache that holds at most `budget` bytes (0 disables it). */
   constructor(readonly budget: number) {}
@@ -77,12 +83,17 @@ export class ZipCache {
   stream(key: string, size: number, fill: ZipFiller): ReadableStream<Uint8Array> | undefined {
     let entry = this.#entries.get(key);
     if (entry) {
+      this.hits++;
       // Most recently used goes last.
       this.#entries.delete(key);
       this.#entries.set(key, entry);
     } else {
       entry = this.#start(key, size, fill);
-      if (!entry) return undefined;
+      if (!entry) {
+        this.bypassed++;
+        return undefined;
+      }
+      this.misses++;
     }
     return readEntry(entry);
   }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { timeKv } from "../ops/process_metrics.ts";
 import { type BlobPart, keys } from "./keys.ts";
 import type { UploadLease } from "./records.ts";
 
@@ -91,8 +92,11 @@ export class Lease {
     this.stopRenewing();
     const run = async () => {
       const key = keys.upload(this.blobId);
-      const res = await build(this.kv.atomic().check({ key, versionstamp: this.#versionstamp }))
-        .delete(key).commit();
+      const op = build(this.kv.atomic().check({ key, versionstamp: this.#versionstamp }))
+        .delete(key);
+      const started = performance.now();
+      const res = await op.commit();
+      timeKv("publish_commit", started);
       if (!res.ok) {
         const current = await this.kv.get(key);
         if (current.versionstamp !== this.#versionstamp) throw new LeaseLostError();
@@ -210,7 +214,9 @@ export async function readChunks(
   for (let i = from; i < to; i += 10) {
     const batch = [];
     for (let j = i; j < Math.min(to, i + 10); j++) batch.push(keys.blobChunk(blobId, part, j));
+    const started = performance.now();
     const entries = await kv.getMany<Uint8Array[]>(batch);
+    timeKv("chunk_read", started);
     for (const e of entries) {
       if (!(e.value instanceof Uint8Array)) {
         throw new Error(`Blob ${blobId} is missing chunk ${JSON.stringify(e.key)}`);

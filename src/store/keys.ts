@@ -78,6 +78,7 @@ export const keys = {
   module: (owner: string, module: string): Deno.KvKey => ["module", owner, module],
   modules: (owner: string): Deno.KvKey => ["module", owner],
   counter: (owner: string, name: OwnerCounter): Deno.KvKey => ["counter", owner, name],
+  counters: (): Deno.KvKey => ["counter"],
   quota: (owner: string): Deno.KvKey => ["quota", owner],
   downloads: (owner: string, module: string, version: string): Deno.KvKey => [
     "downloads",

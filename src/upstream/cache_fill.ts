@@ -12,6 +12,8 @@
 import { createHash } from "node:crypto";
 import { escapeCase } from "../gomod/path.ts";
 import { MAX_GO_MOD_SIZE, ZipRuleError } from "../gomod/zipcheck.ts";
+import { logEvent } from "../ops/log.ts";
+import { processMetrics } from "../ops/process_metrics.ts";
 import { inspectStoredZip } from "../registry/inspect_stored_zip.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
@@ -58,6 +60,7 @@ export async function fillFile(
   module: string,
   version: string,
 ): Promise<void> {
+  processMetrics.pullThroughFetches++;
   await checkBudget(ctx, 0, `${module}@${version}`);
   if (kind === "info") return await fillInfo(ctx, module, version);
   const lease = await Lease.start(ctx.kv, FILL_LEASE_OWNER, ctx.stallMs);
@@ -202,7 +205,10 @@ async function commit(
     const res = lease ? await lease.finish(build) : await build(ctx.kv.atomic()).commit();
     // A racer changed the byte counter (or stored the file): read again. A failed finish()
     // leaves the upload lease in place, so it can be retried.
-    if (res.ok) return;
+    if (res.ok) {
+      processMetrics.pullThroughFills++;
+      return;
+    }
   }
 }
 
@@ -216,7 +222,8 @@ function full(ctx: FillContext, what: string): UpstreamError {
   const message =
     `${what}: the pull-through cache is full (limit ${ctx.maxCacheBytes} bytes, --upstream-cache-max-bytes); ` +
     `cached modules are never evicted silently, so new ones cannot be fetched`;
-  console.warn(`pull-through: ${message}`);
+  processMetrics.pullThroughFull++;
+  logEvent("warn", `pull-through: ${message}`);
   return new UpstreamError(503, message);
 }
 

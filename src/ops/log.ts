@@ -1,0 +1,185 @@
+/**
+ * Structured log lines on standard output: one per request (time, method, route kind, owner,
+ * status, duration, bytes, principal name) and server events (listening, cache full, shutdown),
+ * as `text` or `json` (`--log-format`), filtered by `--log-level`.
+ *
+ * A request answered 2xx/3xx (and a 404/410, which GOPROXY clients ask for as a matter of
+ * course) is logged at `info`; a refusal carries its plain-text reason on the same line at
+ * `warn` (4xx) or `error` (5xx), so `--log-level warn` keeps exactly the refusals. Credentials
+ * never reach a line: a request line names the principal by user name only.
+ *
+ * @module
+ */
+
+import { LineBuffer, type LineBufferOptions, type LineSink, stdoutSink } from "./line_buffer.ts";
+
+/** Log levels, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Line formats. */
+export type LogFormat = "text" | "json";
+
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** What a request line says. */
+export interface RequestLogEntry {
+  /** HTTP method. */
+  method: string;
+  /** Route kind (bounded label, never the raw path). */
+  route: string;
+  /** The owner the path names, or `""`. */
+  owner: string;
+  /** Status answered. */
+  status: number;
+  /** Milliseconds until the response (headers) was ready. */
+  ms: number;
+  /** Bytes of the response body, as its `Content-Length` declares (0 when unknown). */
+  bytes: number;
+  /** The authenticated user's name, or `""` for anonymous requests. */
+  user: string;
+  /** The plain-text reason of a refusal, or `""`. */
+  reason: string;
+}
+
+/** Settings of a {@link Logger}. */
+export interface LoggerOptions extends LineBufferOptions {
+  /** `text` (default) or `json`. */
+  format?: LogFormat;
+  /** Lowest level written (default `info`). */
+  level?: LogLevel;
+  /** Where lines go (default standard output). */
+  sink?: LineSink;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/**
+ * Writes log lines through a bounded {@link LineBuffer}.
+ *
+ * @example
+ * ```ts
+ * const log = new Logger({ format: "json", level: "info" });
+ * log.request({ method: "GET", route: "goproxy_info", owner: "alice", status: 200, ms: 0.4,
+ *   bytes: 54, user: "", reason: "" });
+ * await log.close();
+ * ```
+ */
+export class Logger {
+  readonly format: LogFormat;
+  readonly level: LogLevel;
+  readonly #min: number;
+  readonly #buffer: LineBuffer;
+  readonly #now: () => number;
+  /** Whether request lines at `info` are written (checked before building one). */
+  readonly infoEnabled: boolean;
+
+  /** Creates a logger. */
+  constructor(options: LoggerOptions = {}) {
+    this.format = options.format ?? "text";
+    this.level = options.level ?? "info";
+    this.#min = RANK[this.level];
+    this.infoEnabled = this.#min <= RANK.info;
+    this.#buffer = new LineBuffer(options.sink ?? stdoutSink(), options);
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Lines dropped because standard output fell behind. */
+  get dropped(): number {
+    return this.#buffer.dropped;
+  }
+
+  /** Whether lines at `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= this.#min;
+  }
+
+  /** The line of one answered request, at the level its status calls for. */
+  request(entry: RequestLogEntry): void {
+    const level = requestLevel(entry.status);
+    if (RANK[level] < this.#min) return;
+    const time = new Date(this.#now()).toISOString();
+    const ms = Math.round(entry.ms * 1000) / 1000;
+    if (this.format === "json") {
+      const o: Record<string, unknown> = {
+        time,
+        level,
+        msg: "request",
+        method: entry.method,
+        route: entry.route,
+        owner: entry.owner,
+        status: entry.status,
+        duration_ms: ms,
+        bytes: entry.bytes,
+        user: entry.user,
+      };
+      if (entry.reason) o.reason = entry.reason;
+      this.#buffer.push(JSON.stringify(o) + "\n");
+      return;
+    }
+    let line = `${time} ${level.toUpperCase()} ${entry.method} ${entry.route} owner=${
+      textValue(entry.owner || "-")
+    } status=${entry.status} ms=${ms} bytes=${entry.bytes} user=${textValue(entry.user || "-")}`;
+    if (entry.reason) line += ` reason=${JSON.stringify(entry.reason)}`;
+    this.#buffer.push(line + "\n");
+  }
+
+  /** A server event (`listening`, `shutting down`, `cache full`, …) with optional fields. */
+  event(level: LogLevel, message: string, fields: Record<string, string | number> = {}): void {
+    if (RANK[level] < this.#min) return;
+    const time = new Date(this.#now()).toISOString();
+    if (this.format === "json") {
+      this.#buffer.push(JSON.stringify({ time, level, msg: message, ...fields }) + "\n");
+      return;
+    }
+    let line = `${time} ${level.toUpperCase()} ${message.replaceAll("\n", "\\n")}`;
+    for (const [k, v] of Object.entries(fields)) line += ` ${k}=${textValue(String(v))}`;
+    this.#buffer.push(line + "\n");
+  }
+
+  /** Writes every queued line. */
+  flush(): Promise<void> {
+    return this.#buffer.flush();
+  }
+
+  /** Writes every queued line (on shutdown); the logger stays usable. */
+  close(): Promise<void> {
+    return this.#buffer.flush();
+  }
+}
+
+/**
+ * The level of a request line: `error` for 5xx, `warn` for other refusals, `info` for
+ * answers and for 404/410 (the "not here, ask the next proxy" of GOPROXY clients).
+ */
+export function requestLevel(status: number): LogLevel {
+  if (status >= 500) return "error";
+  if (status >= 400 && status !== 404 && status !== 410) return "warn";
+  return "info";
+}
+
+/** A value as it stands in a text line: bare when plain, else JSON-quoted. */
+function textValue(value: string): string {
+  return /^[\w.@/:+-]+$/.test(value) ? value : JSON.stringify(value);
+}
+
+let processLogger: Logger | null = null;
+
+/**
+ * Makes `logger` the one that code without an app at hand (the pull-through cache fill)
+ * writes to; `null` goes back to `console`.
+ */
+export function setProcessLogger(logger: Logger | null): void {
+  processLogger = logger;
+}
+
+/** Logs a server event through the process logger, or `console` when none is set. */
+export function logEvent(
+  level: LogLevel,
+  message: string,
+  fields: Record<string, string | number> = {},
+): void {
+  if (processLogger) return processLogger.event(level, message, fields);
+  const extra = Object.entries(fields).map(([k, v]) => ` ${k}=${v}`).join("");
+  if (level === "error") console.error(message + extra);
+  else if (level === "warn") console.warn(message + extra);
+  else console.log(message + extra);
+}
