@@ -33,6 +33,7 @@ import { evictCached, listCache, parseCacheTarget } from "../upstream/cache_admi
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
 import { sumdbEnable, sumdbKey } from "./sumdb_commands.ts";
+import { exportCommand, importCommand, OpsUsageError, verifyCommand } from "./ops_commands.ts";
 
 const USAGE = `usage: main.ts COMMAND [options]
 
@@ -71,6 +72,12 @@ commands:
   cache evict MODULE[@VERSION]           drop a cached version (or all of a module's) so the next
                                          request fetches it again (audited; chunks kept for
                                          --delete-grace seconds)
+  verify [OWNER[/MODULE[@VERSION]]] [--repair]
+                                         re-read every stored zip and go.mod, recompute SHA-256
+                                         and h1, report mismatches, missing/extra chunks and
+                                         orphaned blobs (exit 1 on any); --repair removes orphans
+  export FILE                            write a backup archive (tar, created 0600; holds secrets)
+  import FILE                            restore a backup archive into an EMPTY store
 
 settings (flag / environment variable, default):
 ${SETTINGS.map((s) => `  --${s.flag} / ${s.env} (${s.fallback || "none"}): ${s.help}`).join("\n")}
@@ -116,7 +123,7 @@ export async function runCli(args: string[]): Promise<number> {
       kv.close();
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof OpsUsageError) {
       console.error(`error: ${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -140,6 +147,15 @@ async function runAdmin(
     if (args[i] === undefined) throw new UsageError(`missing ${what}`);
     return args[i];
   };
+  const opsArgs = sub === undefined ? args : [sub, ...args];
+  switch (command) {
+    case "verify":
+      return await verifyCommand(kv, opsArgs, flags.has("repair"));
+    case "export":
+      return await exportCommand(kv, opsArgs);
+    case "import":
+      return await importCommand(kv, opsArgs);
+  }
   switch (`${command} ${sub ?? ""}`.trim()) {
     case "user create": {
       const password = flags.has("password-stdin") ? await readPasswordFromStdin() : undefined;
