@@ -24,6 +24,7 @@
 import { type App, appOptionsFrom, createApp } from "./app.ts";
 import { type Config, ConfigError } from "./config.ts";
 import { errorResponse, HttpError } from "./http/http_error.ts";
+import { Logger, setProcessLogger } from "./ops/log.ts";
 import { openStore } from "./store/open_store.ts";
 
 /** A listening server. */
@@ -75,7 +76,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
     ? { cert: await readPem(config.tlsCert), key: await readPem(config.tlsKey) }
     : {};
   const kv = await openStore(config.kv || undefined);
-  const app = createApp(kv, appOptionsFrom(config));
+  const logger = new Logger({ format: config.logFormat, level: config.logLevel });
+  setProcessLogger(logger);
+  const app = createApp(kv, { ...appOptionsFrom(config), logger });
   const gate = new RequestGate(app.fetch);
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
@@ -85,11 +88,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
       ...tls,
       onListen({ hostname, port }) {
         const scheme = config.tlsCert ? "https" : "http";
-        console.log(
-          `modyard listening on ${scheme}://${hostname}:${port}/ (store: ${
-            config.kv || "default"
-          })`,
-        );
+        logger.event("info", `modyard listening on ${scheme}://${hostname}:${port}/`, {
+          store: config.kv || "default",
+        });
       },
     }, gate.fetch);
   } catch (err) {
@@ -112,7 +113,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
             graceMs,
           );
           if (!drained) {
-            console.log(
+            logger.event(
+              "warn",
               `modyard: shutdown grace of ${config.shutdownGraceSeconds} s over; ` +
                 "requests still in flight are cut",
             );
@@ -132,7 +134,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       return stopping;
     },
   };
-  const removeSignalListeners = shutdownOnSignals(running);
+  const removeSignalListeners = shutdownOnSignals(running, logger);
   return running;
 }
 
@@ -250,7 +252,7 @@ function signalExitCode(signal: Deno.Signal): number {
  * SIGINT and SIGTERM shut the server down gracefully (see {@link signalAction} for a second
  * signal). Returns a function removing the listeners.
  */
-function shutdownOnSignals(running: RunningServer): () => void {
+function shutdownOnSignals(running: RunningServer, logger: Logger): () => void {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   let firstAt: number | undefined;
   const listeners = signals.map((signal) => {
@@ -258,16 +260,19 @@ function shutdownOnSignals(running: RunningServer): () => void {
       const action = signalAction(firstAt, Date.now());
       if (action === "ignore") return;
       if (action === "exit") {
-        console.log(`modyard: second ${signal}; exiting now, requests in flight are cut`);
-        Deno.exit(signalExitCode(signal));
+        logger.event("warn", `modyard: second ${signal}; exiting now, requests in flight are cut`);
+        flushBriefly(logger).then(() => Deno.exit(signalExitCode(signal)));
+        return;
       }
       firstAt = Date.now();
-      console.log(
+      logger.event(
+        "info",
         `modyard: ${signal}: shutting down (requests in flight may finish; ` +
           `a second signal after ${SIGNAL_REPEAT_MS / 1000} s exits at once)`,
       );
-      running.shutdown().catch((err) => {
-        console.error("modyard: shutdown failed:", err);
+      running.shutdown().catch(async (err) => {
+        logger.event("error", "modyard: shutdown failed", { error: String(err) });
+        await flushBriefly(logger);
         Deno.exit(1);
       });
     };
@@ -277,6 +282,11 @@ function shutdownOnSignals(running: RunningServer): () => void {
   return () => {
     for (const [signal, onSignal] of listeners) Deno.removeSignalListener(signal, onSignal);
   };
+}
+
+/** Writes the queued log lines before an exit, waiting 200 ms at most. */
+function flushBriefly(logger: Logger): Promise<unknown> {
+  return settlesWithin(logger.flush(), 200);
 }
 
 /** Whether `promise` settled within `ms` (a rejection counts as settled). */
