@@ -466,7 +466,11 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
       const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
       const response = await handle(request, new URL(request.url), peer, client, out);
-      if (out.ctx?.reply) remember(out.ctx.reply);
+      if (out.ctx?.reply) {
+        remember(out.ctx.reply);
+        const body = out.ctx.reply.body;
+        out.bytes = typeof body === "string" ? utf8.encode(body).byteLength : body.byteLength;
+      }
       return response;
     } catch (err) {
       out.reason = err instanceof Error ? err.message : String(err);
@@ -523,7 +527,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
           owner: out.owner,
           status: response.status,
           startedMs,
-          bytesOut: declaredLength(response.headers),
+          bytesOut: out.bytes ?? declaredLength(response.headers),
           bytesIn: declaredLength(request.headers),
           user: out.ctx?.principal?.user.name ?? "",
           reason: response.status >= 400 ? out.reason : "",
@@ -557,7 +561,11 @@ interface RequestState {
   owner: string;
   /** The plain-text reason of a refusal. */
   reason: string;
+  /** Body bytes of an in-memory answer (streamed ones declare a `Content-Length`). */
+  bytes?: number;
 }
+
+const utf8 = new TextEncoder();
 
 /** The principal of the bootstrap token: no user of its own, only the first-admin route. */
 function bootstrapPrincipal(): Principal {
