@@ -63,6 +63,7 @@ export async function openStore(location: string | undefined): Promise<Deno.Kv> 
       `Cannot open the KV store at ${JSON.stringify(location)}: ${(err as Error).message}`,
     );
   }
+  retryWhenLocked(kv);
   const schema = await kv.get<number>(keys.schema());
   if (schema.value === null) {
     await kv.atomic().check(schema).set(keys.schema(), SCHEMA_VERSION).commit();
@@ -74,4 +75,52 @@ export async function openStore(location: string | undefined): Promise<Deno.Kv> 
     );
   }
   return kv;
+}
+
+/** Attempts of a KV call that SQLite refused with "database is locked". */
+const LOCKED_ATTEMPTS = 50;
+
+/** Whether an error is SQLite's "database is locked" (another process holds the write lock). */
+function isLocked(err: unknown): boolean {
+  return err instanceof Error && /database is locked/.test(err.message);
+}
+
+/** Runs `call`, retrying with a short, growing, jittered pause while the database is locked. */
+async function withLockRetry<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isLocked(err) || attempt >= LOCKED_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.min(50, attempt * 2) * (0.5 + Math.random())));
+    }
+  }
+}
+
+/**
+ * Two processes on one local store (two servers, a server and the CLI): Deno KV's SQLite
+ * backend does not wait for another process's write lock but fails the call with "database
+ * is locked". Such a call did nothing, so it is retried, for at most ~2 s, on this handle's
+ * writes (commits, `set`, `delete`) and reads (`get`, `getMany`).
+ */
+function retryWhenLocked(kv: Deno.Kv): void {
+  const atomic = kv.atomic.bind(kv);
+  kv.atomic = () => {
+    const op = atomic();
+    const commit = op.commit.bind(op);
+    op.commit = () => withLockRetry(commit);
+    return op;
+  };
+  const set = kv.set.bind(kv);
+  kv.set = (key, value, options) => withLockRetry(() => set(key, value, options));
+  const del = kv.delete.bind(kv);
+  kv.delete = (key) => withLockRetry(() => del(key));
+  const get = kv.get.bind(kv);
+  kv.get =
+    ((key: Deno.KvKey, options?: { consistency?: Deno.KvConsistencyLevel }) =>
+      withLockRetry(() => get(key, options))) as Deno.Kv["get"];
+  const getMany = kv.getMany.bind(kv);
+  kv.getMany =
+    ((keys: Deno.KvKey[], options?: { consistency?: Deno.KvConsistencyLevel }) =>
+      withLockRetry(() => getMany(keys, options))) as Deno.Kv["getMany"];
 }
