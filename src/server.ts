@@ -127,6 +127,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
           return drained;
         } finally {
           removeSignalListeners();
+          await flushBriefly(logger); // main.ts exits once this shutdown is over
           markStopped();
         }
       })();
