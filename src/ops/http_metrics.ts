@@ -25,37 +25,45 @@ export interface ObservedRequest {
   reason: string;
 }
 
+/** The counters of one route kind. */
+export interface RouteStats {
+  /** Requests by status. */
+  statuses: Map<number, number>;
+  /** Seconds until the response was ready. */
+  durations: Histogram;
+  /** Response body bytes. */
+  bytesOut: number;
+  /** Request body bytes. */
+  bytesIn: number;
+}
+
 /**
- * The counters.
+ * The counters: one entry per route kind (a bounded set), each with requests by status.
  *
  * @example
  * ```ts
  * const m = new HttpMetrics();
  * m.record({ route: "goproxy_info", status: 200, seconds: 0.001, bytesOut: 54, bytesIn: 0, reason: "" });
- * m.requests.get("goproxy_info\t200"); // 1
+ * m.routes.get("goproxy_info")?.statuses.get(200); // 1
  * ```
  */
 export class HttpMetrics {
-  /** Requests by `route + "\t" + status`. */
-  readonly requests = new Map<string, number>();
-  /** Durations by route kind. */
-  readonly durations = new Map<string, Histogram>();
-  /** Response bytes by route kind. */
-  readonly bytesOut = new Map<string, number>();
-  /** Request bytes by route kind. */
-  readonly bytesIn = new Map<string, number>();
+  /** Counters by route kind. */
+  readonly routes = new Map<string, RouteStats>();
   /** Uploads by outcome. */
   readonly uploads = new Map<UploadOutcome, number>();
 
   /** Counts one request. */
   record(r: ObservedRequest): void {
-    const key = r.route + "\t" + r.status;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    let h = this.durations.get(r.route);
-    if (h === undefined) this.durations.set(r.route, h = new Histogram());
-    h.observe(r.seconds);
-    if (r.bytesOut > 0) this.bytesOut.set(r.route, (this.bytesOut.get(r.route) ?? 0) + r.bytesOut);
-    if (r.bytesIn > 0) this.bytesIn.set(r.route, (this.bytesIn.get(r.route) ?? 0) + r.bytesIn);
+    let stats = this.routes.get(r.route);
+    if (stats === undefined) {
+      stats = { statuses: new Map(), durations: new Histogram(), bytesOut: 0, bytesIn: 0 };
+      this.routes.set(r.route, stats);
+    }
+    stats.statuses.set(r.status, (stats.statuses.get(r.status) ?? 0) + 1);
+    stats.durations.observe(r.seconds);
+    stats.bytesOut += r.bytesOut;
+    stats.bytesIn += r.bytesIn;
     if (r.route === "upload") {
       const outcome = uploadOutcome(r.status, r.reason);
       this.uploads.set(outcome, (this.uploads.get(outcome) ?? 0) + 1);

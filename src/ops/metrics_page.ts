@@ -48,38 +48,40 @@ export function renderMetrics(s: MetricsSources): string {
   const t = new PrometheusText();
   const http = s.http;
 
+  const routes = sorted(http.routes);
   t.family(
     "modyard_http_requests_total",
     "counter",
     "HTTP requests answered, by route kind and status.",
   );
-  for (const [key, n] of sorted(http.requests)) {
-    const [route, status] = key.split("\t");
-    t.sample("modyard_http_requests_total", [["route", route], ["status", status]], n);
+  for (const [route, stats] of routes) {
+    for (const [status, n] of [...stats.statuses].sort(([a], [b]) => a - b)) {
+      t.sample("modyard_http_requests_total", [["route", route], ["status", String(status)]], n);
+    }
   }
   t.family(
     "modyard_http_request_duration_seconds",
     "histogram",
     "Seconds until the response (headers) was ready, by route kind.",
   );
-  for (const [route, h] of sorted(http.durations)) {
-    t.histogram("modyard_http_request_duration_seconds", [["route", route]], h);
+  for (const [route, stats] of routes) {
+    t.histogram("modyard_http_request_duration_seconds", [["route", route]], stats.durations);
   }
   t.family(
     "modyard_http_response_bytes_total",
     "counter",
-    "Response body bytes served (as declared by Content-Length), by route kind.",
+    "Response body bytes served (in-memory answers, else as declared by Content-Length), by route kind.",
   );
-  for (const [route, n] of sorted(http.bytesOut)) {
-    t.sample("modyard_http_response_bytes_total", [["route", route]], n);
+  for (const [route, stats] of routes) {
+    t.sample("modyard_http_response_bytes_total", [["route", route]], stats.bytesOut);
   }
   t.family(
     "modyard_http_request_bytes_total",
     "counter",
     "Request body bytes received (as declared by Content-Length), by route kind.",
   );
-  for (const [route, n] of sorted(http.bytesIn)) {
-    t.sample("modyard_http_request_bytes_total", [["route", route]], n);
+  for (const [route, stats] of routes) {
+    t.sample("modyard_http_request_bytes_total", [["route", route]], stats.bytesIn);
   }
   t.family("modyard_uploads_total", "counter", "Uploads by outcome: accepted, or why refused.");
   for (const [outcome, n] of sorted(http.uploads)) {
