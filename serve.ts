@@ -3,6 +3,13 @@
  * handler and starts no listener of its own. The store is `MODYARD_KV` when set, else
  * the platform default (`Deno.openKv()` with no path, which is the managed KV on Deploy).
  *
+ * `deno serve` shuts its listener down on SIGINT/SIGTERM by itself and waits for the
+ * responses in flight; where signals can be listened to, this module then writes the batched
+ * download counts (without it they are lost with the process). The store stays open for the
+ * downloads still streaming and closes with the process. Uploads in flight at that moment
+ * fail: on Deno 2.9 the listener's shutdown breaks the bodies it has not read yet
+ * (denoland/deno#36809); `main.ts serve` lets them finish.
+ *
  * @module
  */
 
@@ -16,9 +23,24 @@ function getApp(): Promise<App> {
   app ??= (async () => {
     const { config } = loadConfig([], (name) => Deno.env.get(name));
     const kv = await openStore(Deno.env.get("MODYARD_KV") ?? undefined);
-    return createApp(kv, appOptionsFrom(config));
+    const created = createApp(kv, appOptionsFrom(config));
+    flushOnSignals(created);
+    return created;
   })();
   return app;
+}
+
+/** On the first SIGINT/SIGTERM, stops background work and writes the download counts. */
+function flushOnSignals(created: App): void {
+  let closing: Promise<void> | undefined;
+  const onSignal = () => {
+    closing ??= created.close();
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    try {
+      Deno.addSignalListener(signal, onSignal);
+    } catch { /* not on this platform (Windows' SIGTERM, Deno Deploy) */ }
+  }
 }
 
 export default {

@@ -4,13 +4,21 @@
 // grace runs out is cut; a second signal more than a second later exits at once, repeats
 // within a second are ignored.
 import { assertEquals, assertOk } from "./helpers/assert.ts";
-import { basic, runCli, type ServerProcess, spawnServer } from "./helpers/server.ts";
+import {
+  basic,
+  freePort,
+  runCli,
+  type ServerProcess,
+  spawnServer,
+  waitUntilHealthy,
+} from "./helpers/server.ts";
 import { exitCodeWithin, largeModuleZip, pacedBody, sha256Hex, sleep } from "./helpers/signals.ts";
 import { moduleZip } from "./helpers/zip.ts";
 import { keys } from "../src/store/keys.ts";
 import { signalAction } from "../src/server.ts";
 
 const MiB = 1024 * 1024;
+const SERVE_TS = new URL("../serve.ts", import.meta.url).pathname;
 
 /** A store with user alice and a write token; the Authorization value. */
 async function storeWithAlice(): Promise<{ dir: string; kvPath: string; auth: string }> {
@@ -146,6 +154,50 @@ Deno.test("download counts made just before SIGTERM are in the store after it", 
     }
   } finally {
     await cleanUp(server, dir);
+  }
+});
+
+Deno.test("deno serve serve.ts writes the download counts on SIGTERM too", async () => {
+  const { dir, kvPath, auth } = await storeWithAlice();
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["serve", "-A", "--port", String(port), "--host", "127.0.0.1", SERVE_TS],
+    env: { MODYARD_KV: kvPath },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let running = true;
+  try {
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntilHealthy(url);
+    await publish(
+      url,
+      auth,
+      await moduleZip("example.com/served", "v1.0.0", { "go.mod": "module example.com/served\n" }),
+    );
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${url}/api/packages/alice/go/example.com/served/@v/v1.0.0.zip`);
+      assertEquals(res.status, 200);
+      await res.arrayBuffer();
+    }
+    child.kill("SIGTERM");
+    assertEquals(await exitCodeWithin(child, 15_000), 0);
+    running = false;
+    const kv = await Deno.openKv(kvPath);
+    try {
+      const count = await kv.get<Deno.KvU64>(
+        keys.downloads("alice", "example.com/served", "v1.0.0"),
+      );
+      assertEquals(count.value?.value, 2n);
+    } finally {
+      kv.close();
+    }
+  } finally {
+    if (running) {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
