@@ -14,6 +14,10 @@ import { HASH_SIZE } from "../sumdb/tlog.ts";
 import { lookupPath } from "../sumdb/records.ts";
 import { LogKeyError } from "../sumdb_log/log_signer.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
+import { checkModulePath } from "../gomod/path.ts";
+import { canonicalVersion } from "../gomod/version.ts";
+import { fitsKeyLimits } from "../gomod/zipcheck.ts";
+import type { UserRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
 import { type CachePolicy, respond } from "./responses.ts";
@@ -145,13 +149,8 @@ export const ownerLogSource: SumdbSource = async (ctx, rest) => {
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }
-      const answer = await logs.lookup(owner.name, mv.path, mv.version);
-      if (answer === null) {
-        throw new HttpError(
-          404,
-          `${mv.path}@${mv.version} is not in checksum database ${name}`,
-        );
-      }
+      const answer = await logs.lookup(owner.name, mv.path, mv.version) ??
+        await lookupAfterUpstreamAppend(ctx, owner, name, mv);
       return respond(ctx.request, answer, TEXT, mutable);
     }
     if (path.startsWith("tile/")) {
@@ -178,6 +177,59 @@ export const ownerLogSource: SumdbSource = async (ctx, rest) => {
   }
   throw new HttpError(404, `checksum database ${name} has no ${JSON.stringify(path)}`);
 };
+
+/**
+ * The lookup answer of a module version the owner's log lacks, after appending the upstream
+ * checksum database's verified record of it; 404 (never asking upstream) for paths the owner
+ * hosts or declares private, for invalid module versions, and without an upstream database.
+ */
+async function lookupAfterUpstreamAppend(
+  ctx: RequestContext,
+  owner: UserRecord,
+  name: string,
+  mv: { path: string; version: string },
+): Promise<string> {
+  const missing = `${mv.path}@${mv.version} is not in checksum database ${name}`;
+  const pullThrough = ctx.services.pullThrough;
+  const appends = pullThrough?.logAppends;
+  if (!pullThrough || !appends) {
+    const how = pullThrough
+      ? "--sumdb-upstream is off"
+      : "no --upstream (MODYARD_UPSTREAM) is configured";
+    throw new HttpError(
+      404,
+      `${missing}, and modyard cannot add public modules to it: ${how}. The operator can ` +
+        `configure --upstream with --sumdb-upstream (MODYARD_SUMDB_UPSTREAM, default ` +
+        `sum.golang.org); or list the path in GONOSUMDB to build without verifying it`,
+    );
+  }
+  const problem = checkModulePath(mv.path) ??
+    (canonicalVersion(mv.version) !== mv.version
+      ? "the version is not canonical"
+      : fitsKeyLimits(mv.path, mv.version)
+      ? null
+      : "the path or version is longer than modyard accepts");
+  if (problem !== null) throw new HttpError(404, `${missing}: ${problem}`);
+  if (await pullThrough.hostedOrPrivate(owner, mv.path)) {
+    throw new HttpError(
+      404,
+      `${missing}: ${mv.path} is hosted by or private to ${owner.name}, so it is never looked ` +
+        `up in checksum database ${pullThrough.sumdb!.name}`,
+    );
+  }
+  try {
+    await appends.append(owner.name, mv.path, mv.version);
+  } catch (err) {
+    if (err instanceof UpstreamError) {
+      const headers = err.retryAfter ? { "retry-after": String(err.retryAfter) } : undefined;
+      throw new HttpError(err.status, `${missing}: ${err.message}`, headers);
+    }
+    throw err;
+  }
+  const answer = await ctx.services.logs.lookup(owner.name, mv.path, mv.version);
+  if (answer === null) throw new HttpError(503, `${missing}: the log changed meanwhile; try again`);
+  return answer;
+}
 
 /** The sources asked in order: the owner's own log first, then the upstream passthrough. */
 export const SUMDB_SOURCES: SumdbSource[] = [ownerLogSource, upstreamSumdbSource];

@@ -29,6 +29,11 @@ import { parseUpstreamList } from "./upstream_list.ts";
 import { checkFillAgainstSumdb } from "./sumdb_fill_check.ts";
 import { parseSumdbUpstream } from "./sumdb_upstream_config.ts";
 import { UpstreamSumdb } from "./upstream_sumdb.ts";
+import {
+  DEFAULT_UPSTREAM_APPEND_LIMITS,
+  type UpstreamAppendLimits,
+  UpstreamAppends,
+} from "../sumdb_log/upstream_append.ts";
 
 /** Settings of the pull-through cache. */
 export interface PullThroughOptions {
@@ -51,6 +56,11 @@ export interface PullThroughOptions {
   sumdbUpstream?: string;
   /** GONOSUMDB-syntax patterns of paths filled without verification (default none). */
   upstreamNoSumdb?: string;
+  /**
+   * How many records of the upstream checksum database each owner's own log may take
+   * (defaults: {@link DEFAULT_UPSTREAM_APPEND_LIMITS}).
+   */
+  logAppends?: Partial<UpstreamAppendLimits>;
   /** Cross-process lease timing (defaults: 30 s lease, 10 min wait, 100 ms polls). */
   lease?: Partial<FillLeaseTiming>;
   /** First fetches per client (defaults: {@link DEFAULT_FIRST_FETCH_LIMITS}). */
@@ -111,6 +121,8 @@ export class PullThrough {
   readonly #answers: UpstreamAnswers;
   /** The upstream checksum database, unless `off` (or pull-through is disabled). */
   readonly sumdb: UpstreamSumdb | null;
+  /** Appends of the upstream database's records to owners' own logs (with {@link sumdb}). */
+  readonly logAppends: UpstreamAppends | null;
 
   /** Creates the service; throws a `SyntaxError` for a bad upstream list or database. */
   constructor(
@@ -124,6 +136,11 @@ export class PullThrough {
     this.#client = new UpstreamClient(entries, limits);
     const sumdb = parseSumdbUpstream(options.sumdbUpstream ?? "sum.golang.org");
     this.sumdb = sumdb && this.enabled ? new UpstreamSumdb(kv, sumdb, entries, limits) : null;
+    this.logAppends = this.sumdb &&
+      new UpstreamAppends(kv, this.sumdb, {
+        ...DEFAULT_UPSTREAM_APPEND_LIMITS,
+        ...options.logAppends,
+      });
     this.#timing = { leaseMs: 30_000, waitMs: 600_000, pollMs: 100, ...options.lease };
     this.#firstFetches = new FirstFetchLimit({
       ...DEFAULT_FIRST_FETCH_LIMITS,
@@ -134,13 +151,23 @@ export class PullThrough {
 
   /**
    * Whether `module` of `owner` goes upstream: pull-through is configured and on for the
-   * owner, the path matches none of its private patterns, and the owner never published any
-   * version of it (deleted ones included).
+   * owner, and the path is not {@link hostedOrPrivate}.
    */
   async goesUpstream(owner: UserRecord, module: string): Promise<boolean> {
     if (!this.enabled || owner.pullThrough !== true) return false;
-    if (owner.privatePaths && guardsAncestor(owner.privatePaths, module)) return false;
-    if (!fitsKeyLimits(module)) return false;
+    return !(await this.hostedOrPrivate(owner, module));
+  }
+
+  /**
+   * Whether `module` never leaves modyard for `owner`, whatever its pull-through setting:
+   * the path or a path below it matches one of the owner's private patterns, it is longer
+   * than a key allows, or the owner published some version of it or of a path above or
+   * below it (deleted versions included). Such paths are never asked of an upstream proxy
+   * or checksum database.
+   */
+  async hostedOrPrivate(owner: UserRecord, module: string): Promise<boolean> {
+    if (owner.privatePaths && guardsAncestor(owner.privatePaths, module)) return true;
+    if (!fitsKeyLimits(module)) return true;
     // A module above or below a hosted one could serve its packages (the go command asks
     // every leading-element prefix of a package path), so those paths stay hosted-only too.
     const published = await this.cache.get(
@@ -161,7 +188,7 @@ export class PullThrough {
       },
       () => 8,
     );
-    return !published;
+    return published;
   }
 
   /**

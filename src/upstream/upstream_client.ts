@@ -153,8 +153,11 @@ export class UpstreamClient {
         target = next.href;
       }
       if (response.status === 404 || response.status === 410) {
-        await response.body?.cancel();
-        throw new UpstreamError(response.status, `upstream ${shown} answered ${response.status}`);
+        const reason = await shortReason(response);
+        throw new UpstreamError(
+          response.status,
+          `upstream ${shown} answered ${response.status}${reason}`,
+        );
       }
       if (response.status !== 200) {
         await response.body?.cancel();
@@ -201,6 +204,38 @@ export class UpstreamClient {
       abort.abort();
     }
   }
+}
+
+/** Bytes of a 404/410 body quoted in the error (the upstream's reason). */
+const MAX_REASON_BYTES = 300;
+
+/** `": <the start of the body, on one line>"` (at most {@link MAX_REASON_BYTES}), or `""`. */
+async function shortReason(response: Response): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_REASON_BYTES) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // The reason is optional; the status says enough.
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.byteLength;
+  }
+  const text = new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES))
+    .replace(/[\p{Cc}\s]+/gu, " ").trim();
+  return text === "" ? "" : `: ${text}`;
 }
 
 function tooLarge(url: string, maxBytes: number): UpstreamError {

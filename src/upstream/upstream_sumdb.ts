@@ -42,6 +42,19 @@ const HEAD_ATTEMPTS = 8;
 /** Milliseconds the answer of the first upstream's `supported` probe is reused. */
 export const SUPPORTED_TTL_MS = 5 * 60_000;
 
+/**
+ * The upstream database answered 404/410 to a lookup: it does not know the module version.
+ * A 502 for pull-through fills (nothing unverifiable is stored); `upstreamReason` is the
+ * upstream's own answer, for callers that report the absence as such.
+ */
+export class NotInSumdbError extends UpstreamError {
+  /** Creates the error. */
+  constructor(message: string, readonly upstreamReason: string) {
+    super(502, message);
+    this.name = "NotInSumdbError";
+  }
+}
+
 /** The client of one upstream checksum database. */
 export class UpstreamSumdb {
   /** The database name. */
@@ -75,7 +88,8 @@ export class UpstreamSumdb {
   /**
    * The go.sum lines the database holds for `module@version`, proven against a signed head
    * consistent with every head trusted before; looked up once per version (then from KV).
-   * Throws {@link UpstreamError} (502 for every refusal, with the reason).
+   * Throws {@link UpstreamError} (502 for every refusal, with the reason;
+   * {@link NotInSumdbError} when the database does not know the version).
    */
   async record(module: string, version: string): Promise<GoSumLine[]> {
     const key = keys.sumdbRecord(this.name, module, version);
@@ -89,11 +103,11 @@ export class UpstreamSumdb {
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         if (err.status === 404 || err.status === 410) {
-          throw new UpstreamError(
-            502,
+          throw new NotInSumdbError(
             `${what}: refused: the checksum database ${this.name} does not know this module version ` +
               `(${err.message}); modyard stores nothing it cannot verify — list the path in ` +
               `--upstream-nosumdb / MODYARD_UPSTREAM_NOSUMDB to fetch it unverified`,
+            err.message,
           );
         }
         throw new UpstreamError(
