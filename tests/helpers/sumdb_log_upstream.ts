@@ -64,6 +64,8 @@ export interface RigOptions {
   logAppends?: PullThroughOptions["logAppends"];
   /** Upstream timeouts. */
   limits?: PullThroughOptions["limits"];
+  /** Paths pulled through without checking the upstream database (GONOSUMDB syntax). */
+  upstreamNoSumdb?: string;
   /** A store shared with another rig's server. */
   kv?: Deno.Kv;
 }
@@ -83,6 +85,7 @@ export async function startUpstreamLogRig(options: RigOptions = {}): Promise<Ups
         (options.viaUpstream ? db.vkey : `${db.vkey} ${db.url}`),
       logAppends: options.logAppends,
       limits: options.limits,
+      upstreamNoSumdb: options.upstreamNoSumdb,
     },
   });
   return {
