@@ -16,6 +16,8 @@ import {
 import { UpstreamError } from "../src/upstream/upstream_error.ts";
 import { NotInSumdbError } from "../src/upstream/upstream_sumdb.ts";
 import { openStore } from "../src/store/open_store.ts";
+import { keys } from "../src/store/keys.ts";
+import type { SumdbHeadRecord } from "../src/store/records.ts";
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
 import { goPrerequisites } from "./helpers/go.ts";
 import { fetchBytes } from "./helpers/pull_through.ts";
@@ -369,6 +371,9 @@ Deno.test({
         await entry(rig.server.kv, "plain", { path: "public.example/second", version: "v1.0.0" }),
         null,
       );
+      const trusted = (await rig.server.kv.get<SumdbHeadRecord>(keys.sumdbHead(rig.db.name)))
+        .value;
+      assertEquals(trusted?.n, 1);
       // The version logged before the fork still answers, from the log.
       const kept = await fetchBytes(`${plain.log}/lookup/public.example/first@v1.0.0`);
       assertEquals([kept.status, kept.text], [200, first.text]);
@@ -402,6 +407,31 @@ Deno.test({
       const other = await rig.owner("other");
       assertEquals((await fetchBytes(url(other, 3))).status, 200);
       assertEquals(await lookupsOf(rig, "public.example/m3"), 1);
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "sumdb log upstream: a private owner's log takes public records only for readers it admits (401/403 never ask the database)",
+  ignore,
+  async fn() {
+    await withRig({}, async (rig) => {
+      await rig.db.add(await recordOf("public.example/dep", "v1.0.0"));
+      const corp = await rig.owner("corp", { private: true });
+      const stranger = await rig.server.user("stranger");
+      const url = `${corp.log}/lookup/public.example/dep@v1.0.0`;
+      const anonymous = await fetchBytes(url);
+      assertEquals(anonymous.status, 401, anonymous.text);
+      const other = await fetchBytes(url, { headers: { authorization: stranger } });
+      assertEquals(other.status, 403, other.text);
+      assertEquals(await lookupsOf(rig, "public.example/dep"), 0);
+      assertEquals(await logSize(rig.server.kv, "corp"), 0);
+      const own = await fetchBytes(url, { headers: { authorization: corp.auth } });
+      assertEquals(own.status, 200, own.text);
+      const v = await verifyOwnerLookup(corp, own.bytes, null, corp.auth);
+      assertEquals(v.id, 0);
+      assertEquals(await lookupsOf(rig, "public.example/dep"), 1);
     });
   },
 });
