@@ -3,6 +3,11 @@
 
 import { basic, startTestServer, type TestServer } from "./helpers/server.ts";
 import { moduleZip, randomBytes } from "./helpers/zip.ts";
+import {
+  fetchBytes,
+  startCountingUpstream,
+  startPullThroughServer,
+} from "./helpers/pull_through.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { createToken, createUser } from "../src/registry/accounts.ts";
 import { openStore } from "../src/store/open_store.ts";
@@ -294,5 +299,35 @@ Deno.test("/readyz: 503 when the store is closed", async () => {
     assertIncludes(text, "not ready: store read failed");
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("/metrics counts pull-through fetches, fills and refusals of a full cache (process-wide)", async () => {
+  const up = await startCountingUpstream();
+  const zip = await up.publish("public.example/small", "v1.0.0");
+  await up.publish("public.example/more", "v1.0.0");
+  const down = await startPullThroughServer({
+    upstream: up.goproxy,
+    maxCacheBytes: zip.byteLength + 10,
+  });
+  try {
+    await down.owner("acme");
+    const read = async () => {
+      const res = await fetch(`${down.url}/metrics`);
+      const s = parse(await res.text());
+      return ["fetches", "fills", "cache_full"].map((n) =>
+        s.get(`modyard_pull_through_${n}_total`) ?? NaN
+      );
+    };
+    const before = await read();
+    const base = down.proxy("acme");
+    assertEquals((await fetchBytes(`${base}/public.example/small/@v/v1.0.0.zip`)).status, 200);
+    assertEquals((await fetchBytes(`${base}/public.example/small/@v/v1.0.0.zip`)).status, 200);
+    assertEquals((await fetchBytes(`${base}/public.example/more/@v/v1.0.0.zip`)).status, 503);
+    const after = await read();
+    assertEquals(after.map((n, i) => n - before[i]), [2, 1, 1]);
+  } finally {
+    await down.close();
+    await up.close();
   }
 });
