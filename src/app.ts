@@ -127,6 +127,7 @@ export function appOptionsFrom(config: Config): AppOptions {
       maxCacheBytes: config.upstreamCacheMaxBytes,
       sumdbUpstream: config.sumdbUpstream,
       upstreamNoSumdb: config.upstreamNoSumdb,
+      logAppends: { perWindow: config.sumdbUpstreamAppends },
     },
     metricsToken: config.metricsToken,
     logFormat: config.logFormat,

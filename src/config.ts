@@ -55,6 +55,8 @@ export interface Config {
   upstreamNoSumdb: string;
   /** Directory of the owners' checksum-log signer keys; `""`: kept in the store. */
   sumdbKeyDir: string;
+  /** Records of the upstream checksum database each owner's log may take per clock hour. */
+  sumdbUpstreamAppends: number;
   /** Seconds in-flight requests may take to finish after SIGINT/SIGTERM. */
   shutdownGraceSeconds: number;
   /** Log line format: `text` or `json`. */
@@ -251,6 +253,16 @@ export const SETTINGS: readonly Setting[] = [
     fallback: "",
     help:
       "directory of the owners' checksum-database signer keys (<dir>/<owner>.key, mode 0600); empty: kept in the store",
+  },
+  {
+    flag: "sumdb-upstream-appends",
+    env: "MODYARD_SUMDB_UPSTREAM_APPENDS",
+    key: "sumdbUpstreamAppends",
+    kind: "int",
+    fallback: "2000",
+    help:
+      "records of the upstream checksum database each owner's log may take per clock hour (429 beyond)",
+    range: [1, 1_000_000],
   },
   {
     flag: "shutdown-grace",

@@ -290,3 +290,12 @@ Deno.test("config: operations settings — shutdown grace 30 s (0–3,600), log 
   assertIncludes(refusal([], { MODYARD_LOG_LEVEL: "verbose" }), "debug, info, warn, error");
   assertIncludes(refusal(["--metrics-token", "short"]), "at least 16 characters");
 });
+
+Deno.test("config: --sumdb-upstream-appends bounds an owner log's upstream records per hour (default 2,000, 1–1,000,000)", () => {
+  assertEquals(loadConfig([], envOf({})).config.sumdbUpstreamAppends, 2000);
+  assertEquals(
+    loadConfig([], envOf({ MODYARD_SUMDB_UPSTREAM_APPENDS: "50" })).config.sumdbUpstreamAppends,
+    50,
+  );
+  assertIncludes(refusal(["--sumdb-upstream-appends", "0"]), "--sumdb-upstream-appends");
+});
