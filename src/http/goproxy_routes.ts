@@ -11,7 +11,7 @@ import type { PullThroughRequest } from "../upstream/pull_through.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
-import { type CachePolicy, notModified, type Reply, replyResponse, respond } from "./responses.ts";
+import { type CachePolicy, notModified, reply, respond } from "./responses.ts";
 
 /** A parsed GOPROXY request path. */
 export type ProxyRequest =
@@ -121,18 +121,6 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
 
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
-
-/** Answers with an in-memory body and offers the reply to the per-process reply cache. */
-function reply(
-  ctx: RequestContext,
-  body: string | Uint8Array,
-  contentType: string,
-  policy: CachePolicy,
-): Response {
-  const r: Reply = { status: 200, body: body as Reply["body"], contentType, policy };
-  ctx.reply = r;
-  return replyResponse(ctx.request, r);
-}
 
 function infoBody(record: VersionRecord): string {
   return JSON.stringify({ Version: record.version, Time: record.time }) + "\n";

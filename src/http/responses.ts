@@ -89,3 +89,18 @@ export function json(value: unknown, status = 200): Response {
     headers: { "content-type": "application/json; charset=utf-8" },
   });
 }
+
+/**
+ * Answers with an in-memory body and offers it to the per-process reply cache (kept when the
+ * handler marked its answers `cacheable`).
+ */
+export function reply(
+  ctx: { request: Request; reply: Reply | undefined },
+  body: string | Uint8Array,
+  contentType: string,
+  policy: CachePolicy,
+): Response {
+  const r: Reply = { status: 200, body: body as Reply["body"], contentType, policy };
+  ctx.reply = r;
+  return replyResponse(ctx.request, r);
+}

@@ -20,7 +20,7 @@ import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import type { UserRecord } from "../store/records.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
-import { type CachePolicy, respond } from "./responses.ts";
+import { type CachePolicy, reply, respond } from "./responses.ts";
 
 /**
  * Answers `rest` (the part after `/sumdb/`: `<name>/<path>`) when this source serves that
@@ -135,12 +135,15 @@ export const ownerLogSource: SumdbSource = async (ctx, rest) => {
   const isPrivate = owner.visibility === "private";
   const mutable: CachePolicy = { kind: "mutable", isPrivate };
   const path = rest.slice(name.length + 1);
+  // Answers from the log (404s included) depend only on the store (every append bumps its
+  // generation) and the principal: the reply cache may keep them.
+  ctx.cacheable = true;
   try {
-    if (path === "supported") return respond(ctx.request, "", TEXT, mutable);
+    if (path === "supported") return reply(ctx, "", TEXT, mutable);
     if (path === "latest") {
       const head = await logs.latest(owner.name);
       if (head === null) throw new HttpError(404, `checksum database ${name} is not enabled`);
-      return respond(ctx.request, head, TEXT, mutable);
+      return reply(ctx, head, TEXT, mutable);
     }
     if (path.startsWith("lookup/")) {
       let mv;
@@ -149,9 +152,13 @@ export const ownerLogSource: SumdbSource = async (ctx, rest) => {
       } catch (err) {
         throw new HttpError(400, (err as Error).message);
       }
-      const answer = await logs.lookup(owner.name, mv.path, mv.version) ??
-        await lookupAfterUpstreamAppend(ctx, owner, name, mv);
-      return respond(ctx.request, answer, TEXT, mutable);
+      const logged = await logs.lookup(owner.name, mv.path, mv.version);
+      if (logged !== null) return reply(ctx, logged, TEXT, mutable);
+      // What the upstream says (a 404 for a version it does not know yet, an outage) changes
+      // without the store changing: not cacheable.
+      ctx.cacheable = false;
+      const appended = await lookupAfterUpstreamAppend(ctx, owner, name, mv);
+      return respond(ctx.request, appended, TEXT, mutable);
     }
     if (path.startsWith("tile/")) {
       let t: Tile;
@@ -167,7 +174,7 @@ export const ownerLogSource: SumdbSource = async (ctx, rest) => {
       const policy: CachePolicy = t.w === 2 ** t.h
         ? { kind: "immutable", etag: `${name}/${path}`, isPrivate }
         : mutable;
-      return respond(ctx.request, bodyOf(data), OCTETS, policy);
+      return reply(ctx, data, OCTETS, policy);
     }
   } catch (err) {
     if (err instanceof LogKeyError) {
@@ -226,6 +233,7 @@ async function lookupAfterUpstreamAppend(
     }
     throw err;
   }
+  ctx.services.invalidate(); // this process's cached answers of the log are stale now
   const answer = await ctx.services.logs.lookup(owner.name, mv.path, mv.version);
   if (answer === null) throw new HttpError(503, `${missing}: the log changed meanwhile; try again`);
   return answer;

@@ -14,6 +14,7 @@
  */
 // TODO(lead): move the counter key into src/store/keys.ts with the other log keys.
 
+import { bumpGeneration } from "../registry/state_cache.ts";
 import { goSumHashes } from "../sumdb/records.ts";
 import { SingleFlight } from "../upstream/single_flight.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
@@ -114,6 +115,8 @@ export class UpstreamAppends {
       const op = this.kv.atomic().check(meta).check(entry).check(count);
       const { ids } = addAppend(op, owner, head, [item]);
       op.set(countKey, used + 1, { expireIn: 2 * this.limits.windowSeconds * 1000 });
+      // Cached answers of the log (its `latest`, a 404 for this version) are stale now.
+      bumpGeneration(op);
       if ((await op.commit()).ok) return { id: ids[0], text: itemText(item) };
     }
     throw new UpstreamError(
