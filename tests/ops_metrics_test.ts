@@ -302,7 +302,7 @@ Deno.test("/readyz: 503 when the store is closed", async () => {
   }
 });
 
-Deno.test("/metrics counts pull-through fetches, fills and refusals of a full cache (process-wide)", async () => {
+Deno.test("/metrics counts pull-through hits, fetches, fills and refusals of a full cache (process-wide)", async () => {
   const up = await startCountingUpstream();
   const zip = await up.publish("public.example/small", "v1.0.0");
   await up.publish("public.example/more", "v1.0.0");
@@ -315,7 +315,7 @@ Deno.test("/metrics counts pull-through fetches, fills and refusals of a full ca
     const read = async () => {
       const res = await fetch(`${down.url}/metrics`);
       const s = parse(await res.text());
-      return ["fetches", "fills", "cache_full"].map((n) =>
+      return ["hits", "fetches", "fills", "cache_full"].map((n) =>
         s.get(`modyard_pull_through_${n}_total`) ?? NaN
       );
     };
@@ -325,7 +325,8 @@ Deno.test("/metrics counts pull-through fetches, fills and refusals of a full ca
     assertEquals((await fetchBytes(`${base}/public.example/small/@v/v1.0.0.zip`)).status, 200);
     assertEquals((await fetchBytes(`${base}/public.example/more/@v/v1.0.0.zip`)).status, 503);
     const after = await read();
-    assertEquals(after.map((n, i) => n - before[i]), [2, 1, 1]);
+    // The second download is a hit; the third is refused (full).
+    assertEquals(after.map((n, i) => n - before[i]), [1, 2, 1, 1]);
   } finally {
     await down.close();
     await up.close();

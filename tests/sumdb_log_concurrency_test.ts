@@ -11,7 +11,8 @@ import { parseTree } from "../src/sumdb/records.ts";
 import { formatHash, recordHash, treeHash } from "../src/sumdb/tlog.ts";
 import { ChecksumLogs } from "../src/sumdb_log/checksum_logs.ts";
 import { enableLog } from "../src/sumdb_log/enable.ts";
-import { type LoggedVersion, logKeys } from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion } from "../src/store/records.ts";
+import { keys } from "../src/store/keys.ts";
 import { logHashReader } from "../src/sumdb_log/log_tiles.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { startTestServer } from "./helpers/server.ts";
@@ -58,15 +59,15 @@ Deno.test("sumdb log: two servers on one store publishing 100 versions at once m
     // Every version exactly once, at distinct indexes 0..99, holding its own go.sum lines.
     const ids = new Set<number>();
     for (const [i, v] of versions.entries()) {
-      const entry = (await kv.get<LoggedVersion>(logKeys.entry("alice", moduleOf(i), v))).value;
+      const entry = (await kv.get<LoggedVersion>(keys.logEntry("alice", moduleOf(i), v))).value;
       assertOk(entry !== null, `${v} not logged`);
       assertEquals(entry.text, JSON.parse(results[i].body).gosum);
-      assertEquals((await kv.get<string>(logKeys.record("alice", entry.id))).value, entry.text);
+      assertEquals((await kv.get<string>(keys.logRecord("alice", entry.id))).value, entry.text);
       ids.add(entry.id);
     }
     assertEquals([...ids].sort((x, y) => x - y), versions.map((_, i) => i));
     let records = 0;
-    for await (const _ of kv.list({ prefix: logKeys.records("alice") })) records++;
+    for await (const _ of kv.list({ prefix: keys.logRecords("alice") })) records++;
     assertEquals(records, COUNT);
 
     // The final tree, as both instances sign it, and every record proven in it.
@@ -76,7 +77,7 @@ Deno.test("sumdb log: two servers on one store publishing 100 versions at once m
     assertEquals(finalTree.n, COUNT);
     const reader = logHashReader(kv, "alice");
     assertEquals(formatHash(await treeHash(COUNT, reader)), formatHash(finalTree.hash));
-    for await (const e of kv.list<string>({ prefix: logKeys.records("alice") })) {
+    for await (const e of kv.list<string>({ prefix: keys.logRecords("alice") })) {
       const id = e.key[2] as number;
       checkRecord(
         await proveRecord(COUNT, id, reader),

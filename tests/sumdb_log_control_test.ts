@@ -4,7 +4,7 @@
 import { parseVerifierKey } from "../src/sumdb/note_key.ts";
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
 import { cliStore } from "./helpers/cli_store.ts";
-import { basic, startTestServer } from "./helpers/server.ts";
+import { startTestServer } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
 function lastLine(text: string): string {

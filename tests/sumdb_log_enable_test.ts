@@ -13,12 +13,8 @@ import { newVerifier, parseSignerKey } from "../src/sumdb/note_key.ts";
 import { parseTree } from "../src/sumdb/records.ts";
 import { ChecksumLogs } from "../src/sumdb_log/checksum_logs.ts";
 import { enableLog } from "../src/sumdb_log/enable.ts";
-import {
-  type LoggedVersion,
-  type LogHead,
-  logKeys,
-  type LogMeta,
-} from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion, LogHead, LogMeta } from "../src/store/records.ts";
+import { keys } from "../src/store/keys.ts";
 import {
   addPublishAppend,
   publishLogKeys,
@@ -39,7 +35,7 @@ async function publish(server: TestServer, auth: string, module: string, version
 
 async function records(kv: Deno.Kv): Promise<string[]> {
   const out: string[] = [];
-  for await (const e of kv.list<string>({ prefix: logKeys.records("alice") })) {
+  for await (const e of kv.list<string>({ prefix: keys.logRecords("alice") })) {
     assertEquals(e.key[2], out.length);
     out.push(e.value);
   }
@@ -97,7 +93,7 @@ Deno.test("sumdb log: a log interrupted before it was marked enabled answers not
     const meta = await enableLog(server.kv, "alice");
     // As if the process died after the backfill, before marking the log enabled.
     const { enabledAt: _, ...interrupted } = meta;
-    await server.kv.set(logKeys.meta("alice"), interrupted);
+    await server.kv.set(keys.logMeta("alice"), interrupted);
     const logs = new ChecksumLogs(server.kv);
     assertEquals(await logs.supported("alice", meta.name), false);
     assertEquals(await logs.latest("alice"), null);
@@ -133,7 +129,7 @@ Deno.test("sumdb log: versions published while the log is enabled are each logge
       for (const [status, text] of await Promise.all(uploads)) assertEquals(status, 201, text);
       const logged = (await records(server.kv)).map((r) => r.split(" ")[1]).sort();
       assertEquals(logged, [...versions].sort(), `round ${round}`);
-      const head = (await server.kv.get<LogHead>(logKeys.head("alice"))).value;
+      const head = (await server.kv.get<LogHead>(keys.logHead("alice"))).value;
       assertEquals(head?.n, 16);
     } finally {
       await server.close();
@@ -160,9 +156,9 @@ Deno.test("sumdb log: a publish commit prepared before the log existed fails onc
     const retry = kv.atomic().set(["version", "alice", item.module, item.version], 1);
     addPublishAppend(retry, "alice", after, item);
     assertEquals((await retry.commit()).ok, true);
-    assertEquals((await kv.get<LogHead>(logKeys.head("alice"))).value?.n, 1);
+    assertEquals((await kv.get<LogHead>(keys.logHead("alice"))).value?.n, 1);
     assertEquals(
-      (await kv.get<LoggedVersion>(logKeys.entry("alice", item.module, item.version))).value?.id,
+      (await kv.get<LoggedVersion>(keys.logEntry("alice", item.module, item.version))).value?.id,
       0,
     );
   } finally {
@@ -184,7 +180,7 @@ Deno.test("sumdb log: two enables at once make one log with one key; two store h
       r.action === "sumdb.create"
     );
     assertEquals(created.length, 1, "one key created, never overwritten");
-    const signer = (await kv1.get<string>(logKeys.signerKey("alice"))).value!;
+    const signer = (await kv1.get<string>(keys.logSignerKey("alice"))).value!;
     assertEquals((await parseSignerKey(signer)).verifierKey, m1.verifierKey);
     // Ed25519 is deterministic: another process (its own store handle and caches) signs the
     // same head, byte for byte.
@@ -210,7 +206,7 @@ Deno.test("sumdb log: key in the store by default, only under its own key and ne
     const meta = await enableLog(server.kv, "alice");
     assertEquals(meta.custody, "store");
     const holders = (await everyValueText(server.kv)).filter((e) => e.text.includes("PRIVATE+KEY"));
-    assertEquals(holders.map((e) => e.key), [JSON.stringify(logKeys.signerKey("alice"))]);
+    assertEquals(holders.map((e) => e.key), [JSON.stringify(keys.logSignerKey("alice"))]);
     const head = await new ChecksumLogs(server.kv).latest("alice");
     const note = await openNote(head!, [await newVerifier(meta.verifierKey)]);
     assertEquals(parseTree(note.text).n, 1);

@@ -11,7 +11,8 @@ import { parseLookup, parseTree } from "../src/sumdb/records.ts";
 import { TileError } from "../src/sumdb/tile.ts";
 import { ChecksumLogs } from "../src/sumdb_log/checksum_logs.ts";
 import { enableLog, verifierKey } from "../src/sumdb_log/enable.ts";
-import { type LoggedVersion, type LogHead, logKeys } from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion, LogHead } from "../src/store/records.ts";
+import { keys } from "../src/store/keys.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { basic, startTestServer, type TestServer } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
@@ -32,11 +33,11 @@ async function publish(server: TestServer, auth: string, bytes: Uint8Array) {
 }
 
 async function head(kv: Deno.Kv): Promise<number> {
-  return (await kv.get<LogHead>(logKeys.head("alice"))).value?.n ?? 0;
+  return (await kv.get<LogHead>(keys.logHead("alice"))).value?.n ?? 0;
 }
 
 async function logged(kv: Deno.Kv, version: string): Promise<LoggedVersion | null> {
-  return (await kv.get<LoggedVersion>(logKeys.entry("alice", MOD, version))).value;
+  return (await kv.get<LoggedVersion>(keys.logEntry("alice", MOD, version))).value;
 }
 
 Deno.test("sumdb log: publish appends both go.sum lines; lookup serves them with a head the verifier key opens", async () => {
@@ -88,7 +89,7 @@ Deno.test("sumdb log: a version is never visible before its record is in the log
         for (const v of versions) {
           const [live, entry] = await server.kv.getMany([
             ["version", "alice", MOD, v],
-            logKeys.entry("alice", MOD, v),
+            keys.logEntry("alice", MOD, v),
           ]);
           snapshots++;
           if (live.value !== null && entry.value === null) violations.push(v);

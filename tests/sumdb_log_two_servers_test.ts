@@ -11,7 +11,8 @@
 // instead of waiting, a store-level limit outside the log (see the report of this test's
 // commit).
 import { enableLog } from "../src/sumdb_log/enable.ts";
-import { type LoggedVersion, logKeys } from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion } from "../src/store/records.ts";
+import { keys } from "../src/store/keys.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { startTestServer } from "./helpers/server.ts";
@@ -49,7 +50,7 @@ Deno.test({
         // The newest version of the batch (the last record), from one server, then the other.
         let newest = { id: -1, module: "", version: "" };
         for (const a of answers) {
-          const entry = await kv.get<LoggedVersion>(logKeys.entry("alice", a.module, a.version));
+          const entry = await kv.get<LoggedVersion>(keys.logEntry("alice", a.module, a.version));
           assertOk(entry.value !== null, `${a.module}@${a.version} not logged`);
           if (entry.value.id > newest.id) newest = { id: entry.value.id, ...a };
         }
@@ -72,10 +73,10 @@ Deno.test({
 
       // One log: every version once, ids 0..99, each record its version's go.sum lines.
       const ids: number[] = [];
-      for await (const e of kv.list<LoggedVersion>({ prefix: logKeys.entries("alice") })) {
+      for await (const e of kv.list<LoggedVersion>({ prefix: keys.logEntries("alice") })) {
         assertEquals(e.value.text, gosums.get(`${e.key[2] as string}@${e.key[3] as string}`));
         assertEquals(
-          (await kv.get<string>(logKeys.record("alice", e.value.id))).value,
+          (await kv.get<string>(keys.logRecord("alice", e.value.id))).value,
           e.value.text,
         );
         ids.push(e.value.id);

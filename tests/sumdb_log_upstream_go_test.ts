@@ -5,7 +5,8 @@
 // checksum database (tools/sumdbfixture). An upstream zip that does not match the upstream
 // log is refused — by modyard's fill check, or, for a path pulled through unchecked, by the
 // go command against the owner's log — and its h1 is never appended.
-import { type LoggedVersion, logKeys } from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion } from "../src/store/records.ts";
+import { keys } from "../src/store/keys.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { hash1Of } from "./helpers/h1_oracle.ts";
@@ -51,7 +52,7 @@ const TAMPERED = { "go.mod": "module public.example/swapped\n", "a.go": "package
 /** Every record text in the owner's log. */
 async function logTexts(kv: Deno.Kv, owner: string): Promise<string[]> {
   const texts: string[] = [];
-  for await (const e of kv.list<string>({ prefix: logKeys.records(owner) })) texts.push(e.value);
+  for await (const e of kv.list<string>({ prefix: keys.logRecords(owner) })) texts.push(e.value);
   return texts;
 }
 
@@ -87,7 +88,7 @@ Deno.test({
       assertEquals(build.code, 0, build.stderr);
       const sum = await Deno.readTextFile(`${work}/go.sum`);
       const entry = async (m: string) =>
-        (await kv.get<LoggedVersion>(logKeys.entry("acme", m, "v1.0.0"))).value!.text;
+        (await kv.get<LoggedVersion>(keys.logEntry("acme", m, "v1.0.0"))).value!.text;
       const publicText = await entry("public.example/dep");
       assertEquals(
         publicText,

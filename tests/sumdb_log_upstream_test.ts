@@ -7,7 +7,7 @@ import { createUser } from "../src/registry/accounts.ts";
 import { parseLookup } from "../src/sumdb/records.ts";
 import type { GoSumLine } from "../src/sumdb/records.ts";
 import { enableLog } from "../src/sumdb_log/enable.ts";
-import { type LoggedVersion, type LogHead, logKeys } from "../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion, LogHead } from "../src/store/records.ts";
 import {
   appendCountKey,
   type RecordSource,
@@ -52,11 +52,11 @@ function textOf(r: FixtureRecord): string {
 }
 
 async function logSize(kv: Deno.Kv, owner: string): Promise<number> {
-  return (await kv.get<LogHead>(logKeys.head(owner))).value?.n ?? 0;
+  return (await kv.get<LogHead>(keys.logHead(owner))).value?.n ?? 0;
 }
 
 async function entry(kv: Deno.Kv, owner: string, r: { path: string; version: string }) {
-  return (await kv.get<LoggedVersion>(logKeys.entry(owner, r.path, r.version))).value;
+  return (await kv.get<LoggedVersion>(keys.logEntry(owner, r.path, r.version))).value;
 }
 
 /** Lookups the fixture database saw for paths containing `part`. */
@@ -518,7 +518,7 @@ Deno.test("sumdb log upstream: the bound counts per clock-aligned window and res
       assertEquals(e.status, 502);
       assertIncludes(e.message, `has no line "${missing}"`);
     }
-    assertEquals((await kv.get<LogHead>(logKeys.head("alice"))).value?.n, 3);
+    assertEquals((await kv.get<LogHead>(keys.logHead("alice"))).value?.n, 3);
     // Twenty at once of one version: one lookup, one record.
     const asked = source.asked.length;
     const ids = await Promise.all(

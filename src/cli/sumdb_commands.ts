@@ -9,7 +9,8 @@
 import type { Config } from "../config.ts";
 import { CLI_ACTOR } from "../registry/audit.ts";
 import { enableLog, EnableLogError } from "../sumdb_log/enable.ts";
-import { logKeys, type LogMeta } from "../sumdb_log/log_keys.ts";
+import type { LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 import { LogKeyError } from "../sumdb_log/log_signer.ts";
 import { logSettings, settingsLines } from "../sumdb_log/log_settings.ts";
 
@@ -50,7 +51,7 @@ export async function sumdbEnable(
 
 /** Prints the settings of the owner's log; exit code 1 when it has none. */
 export async function sumdbKey(kv: Deno.Kv, owner: string, config: Config): Promise<number> {
-  const meta = (await kv.get<LogMeta>(logKeys.meta(owner))).value;
+  const meta = (await kv.get<LogMeta>(keys.logMeta(owner))).value;
   if (meta?.enabledAt === undefined) {
     console.error(
       `error: ${owner} has no checksum database (enable it with: deno task cli sumdb enable ${owner})`,

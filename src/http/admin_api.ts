@@ -368,8 +368,7 @@ export async function adminCacheEvict(ctx: RequestContext, rest: string): Promis
 
 /** The cache's byte budget, when this server has pull-through configured. */
 function cacheBudget(ctx: RequestContext): number | null {
-  // TODO(lead): expose the budget on PullThrough (its options are private there).
-  return ctx.services.pullThrough?.["options"].maxCacheBytes ?? null;
+  return ctx.services.pullThrough?.maxCacheBytes ?? null;
 }
 
 /** The JSON of one cached module version (no file bodies). */

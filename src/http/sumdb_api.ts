@@ -7,7 +7,8 @@
  */
 
 import { enableLog, EnableLogError } from "../sumdb_log/enable.ts";
-import { logKeys, type LogMeta } from "../sumdb_log/log_keys.ts";
+import type { LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 import { logSettings } from "../sumdb_log/log_settings.ts";
 import { LogKeyError } from "../sumdb_log/log_signer.ts";
 import type { RequestContext } from "./context.ts";
@@ -18,7 +19,7 @@ import { json } from "./responses.ts";
 /** `GET /api/v1/packages/{owner}/sumdb`: the log's name, verifier key and settings. */
 export async function ownerLogSettings(ctx: RequestContext): Promise<Response> {
   const owner = await ctx.readableOwner();
-  const meta = (await ctx.services.kv.get<LogMeta>(logKeys.meta(owner.name))).value;
+  const meta = (await ctx.services.kv.get<LogMeta>(keys.logMeta(owner.name))).value;
   if (meta?.enabledAt === undefined) {
     throw new HttpError(404, `${owner.name} has no checksum database`);
   }

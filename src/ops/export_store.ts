@@ -14,9 +14,14 @@
 
 import { createHash } from "node:crypto";
 import { readAhead } from "../store/blob_store.ts";
-import { type BlobPart, SCHEMA_VERSION } from "../store/keys.ts";
-import type { CachedFileRecord, VersionRecord } from "../store/records.ts";
-import { type LoggedVersion, type LogHead, logKeys, type LogMeta } from "../sumdb_log/log_keys.ts";
+import { type BlobPart, keys, SCHEMA_VERSION } from "../store/keys.ts";
+import type {
+  CachedFileRecord,
+  LoggedVersion,
+  LogHead,
+  LogMeta,
+  VersionRecord,
+} from "../store/records.ts";
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_FORMAT_VERSION,
@@ -134,7 +139,7 @@ export async function exportStore(
         const target = `${owner}/${record.module}@${record.version}`;
         if (logged.has(owner)) {
           const e = await kv.get<LoggedVersion>(
-            logKeys.entry(owner, record.module, record.version),
+            keys.logEntry(owner, record.module, record.version),
           );
           if (e.value === null || e.value.id >= treeSize(owner)) continue; // published during export
         }

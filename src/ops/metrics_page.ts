@@ -113,6 +113,11 @@ export function renderMetrics(s: MetricsSources): string {
     .sample("modyard_zip_cache_budget_bytes", [], s.zipCache.budget);
 
   t.family(
+    "modyard_pull_through_hits_total",
+    "counter",
+    "Pull-through files this process served from the cache without asking the upstream.",
+  ).sample("modyard_pull_through_hits_total", [], processMetrics.pullThroughHits);
+  t.family(
     "modyard_pull_through_fetches_total",
     "counter",
     "Pull-through files not in the cache that this process set out to fetch from upstream.",

@@ -36,6 +36,8 @@ export const processMetrics = {
     publish_commit: new Histogram(KV_BUCKETS),
     chunk_read: new Histogram(KV_BUCKETS),
   } as Record<KvOperation, Histogram>,
+  /** Pull-through files served from the cache (`.info`, `.mod`, `.zip` already stored). */
+  pullThroughHits: 0,
   /** Pull-through files asked from upstream (cache misses that started a fill). */
   pullThroughFetches: 0,
   /** Pull-through files stored (`.info`, `.mod`, `.zip`). */

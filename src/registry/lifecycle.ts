@@ -8,9 +8,8 @@
 
 import { fitsKeyLimits } from "../gomod/zipcheck.ts";
 import { keys } from "../store/keys.ts";
-import type { PinRecord, VersionRecord } from "../store/records.ts";
+import type { LoggedVersion, PinRecord, VersionRecord } from "../store/records.ts";
 import type { ReclaimMarker } from "../store/blob_store.ts";
-import { type LoggedVersion, logKeys } from "../sumdb_log/log_keys.ts";
 import { type Actor, audit } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
@@ -103,7 +102,7 @@ export async function clearPin(
     const [pin, live, logged] = await kv.getMany<[PinRecord, VersionRecord, LoggedVersion]>([
       keys.pin(owner, module, version),
       keys.version(owner, module, version),
-      logKeys.entry(owner, module, version),
+      keys.logEntry(owner, module, version),
     ]);
     if (logged.value) {
       throw new PinInLogError(

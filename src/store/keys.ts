@@ -25,6 +25,13 @@
  * | `["upstream_answer_part", kind, module, partsId, index]` | `Uint8Array`: one part (≤ 64,000 bytes) of a kept answer too large for its head record |
  * | `["upstream_fill", kind, module, version]` | {@link import("./records.ts").FillLease}: one process fetching that file |
  * | `["meta", "upstream_bytes"]` | `Deno.KvU64` bytes held by the pull-through cache |
+ * | `["sumdb_log", owner]` | {@link import("./records.ts").LogMeta}: an owner's own checksum log (name, verifier key, key custody, enabled) |
+ * | `["sumdb_key", owner]` | the log's signer key text (`PRIVATE+KEY+…`), when kept in the store; never served |
+ * | `["sumdb_head", owner]` | {@link import("./records.ts").LogHead}: the log's tree size and the roots of its complete subtrees |
+ * | `["sumdb_record", owner, id]` | record `id`'s text (the two go.sum lines) |
+ * | `["sumdb_entry", owner, module, version]` | {@link import("./records.ts").LoggedVersion}: where a module version is in the log |
+ * | `["sumdb_hash", owner, level, n]` | the stored hash of node (level, n) of the log: 32 bytes (by node, so a tile is one `list`) |
+ * | `["sumdb_upstream_appends", owner, windowStart]` | records the owner's log took from the upstream checksum database in that hour (expiring) |
  * | `["upstream_sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
  * | `["upstream_sumdb_tile", name, level, n]` | `Uint8Array`: a full, authenticated hash tile (height 8, 8,192 bytes, immutable) |
  * | `["upstream_sumdb_record", name, module, version]` | {@link import("./records.ts").SumdbRecordEntry}: a verified record of a module version |
@@ -120,6 +127,30 @@ export const keys = {
     version,
   ],
   upstreamBytes: (): Deno.KvKey => ["meta", "upstream_bytes"],
+  logMeta: (owner: string): Deno.KvKey => ["sumdb_log", owner],
+  logSignerKey: (owner: string): Deno.KvKey => ["sumdb_key", owner],
+  logHead: (owner: string): Deno.KvKey => ["sumdb_head", owner],
+  logRecord: (owner: string, id: number): Deno.KvKey => ["sumdb_record", owner, id],
+  logRecords: (owner: string): Deno.KvKey => ["sumdb_record", owner],
+  logEntry: (owner: string, module: string, version: string): Deno.KvKey => [
+    "sumdb_entry",
+    owner,
+    module,
+    version,
+  ],
+  logEntries: (owner: string): Deno.KvKey => ["sumdb_entry", owner],
+  logHash: (owner: string, level: number, n: number): Deno.KvKey => [
+    "sumdb_hash",
+    owner,
+    level,
+    n,
+  ],
+  logHashLevel: (owner: string, level: number): Deno.KvKey => ["sumdb_hash", owner, level],
+  logUpstreamAppends: (owner: string, windowStart: number): Deno.KvKey => [
+    "sumdb_upstream_appends",
+    owner,
+    windowStart,
+  ],
   sumdbHead: (name: string): Deno.KvKey => ["upstream_sumdb_head", name],
   sumdbTile: (name: string, level: number, n: number): Deno.KvKey => [
     "upstream_sumdb_tile",

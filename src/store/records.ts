@@ -201,3 +201,37 @@ export interface SumdbRecordEntry {
   /** Epoch milliseconds it was verified. */
   verifiedAt: number;
 }
+
+/** An owner's checksum log: written once by `enableLog`, then only `enabledAt` is added. */
+export interface LogMeta {
+  /** The log's name (a note key name), e.g. `registry.example.com/alice`. Never changes. */
+  name: string;
+  /** The verifier key (`<name>+<hash>+<key>`), what users put in `GOSUMDB`. */
+  verifierKey: string;
+  /** Where the signer key is kept: in the store (`["sumdb_key", owner]`) or in a key directory. */
+  custody: "store" | "dir";
+  /** ISO time the log was created (its backfill began). */
+  createdAt: string;
+  /** ISO time the backfill finished and the log began answering; absent while backfilling. */
+  enabledAt?: string;
+}
+
+/**
+ * The tree of an owner's log: its size and the roots of the complete subtrees that cover it,
+ * largest first (the hashes at x/mod's `TreeHashIndexes(n)`), from which both the root hash
+ * and the next append follow without reading any other stored hash.
+ */
+export interface LogHead {
+  /** Number of records. */
+  n: number;
+  /** Roots of the complete subtrees covering records [0, n), largest first. */
+  frontier: Uint8Array[];
+}
+
+/** Where a module version is in its owner's log. */
+export interface LoggedVersion {
+  /** The record's number in the log. */
+  id: number;
+  /** The record's text: `<module> <version> <h1>\n<module> <version>/go.mod <h1>\n`. */
+  text: string;
+}

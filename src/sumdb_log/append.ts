@@ -9,7 +9,8 @@
 
 import { formatGoSumRecord } from "../sumdb/records.ts";
 import { appendRecord, EMPTY_HEAD } from "./log_head.ts";
-import { type LoggedVersion, type LogHead, logKeys, type LogMeta } from "./log_keys.ts";
+import type { LoggedVersion, LogHead, LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 
 /** A module version to log: its two go.sum hashes. */
 export interface LogItem {
@@ -34,7 +35,7 @@ export function itemText(item: LogItem): string {
  *
  * @example
  * ```ts
- * const head = await kv.get<LogHead>(logKeys.head(owner));
+ * const head = await kv.get<LogHead>(keys.logHead(owner));
  * const op = kv.atomic();
  * addAppend(op, owner, head, [{ module, version, h1, goModH1 }]);
  * if (!(await op.commit()).ok) { ... read the head again and retry ... }
@@ -53,13 +54,13 @@ export function addAppend(
     const text = itemText(item);
     const id = current.n;
     const next = appendRecord(current, text);
-    op.set(logKeys.record(owner, id), text);
-    op.set(logKeys.entry(owner, item.module, item.version), { id, text } satisfies LoggedVersion);
-    for (const s of next.stored) op.set(logKeys.hash(owner, s.level, s.n), s.hash);
+    op.set(keys.logRecord(owner, id), text);
+    op.set(keys.logEntry(owner, item.module, item.version), { id, text } satisfies LoggedVersion);
+    for (const s of next.stored) op.set(keys.logHash(owner, s.level, s.n), s.hash);
     current = next.head;
     ids.push(id);
   }
-  op.set(logKeys.head(owner), current);
+  op.set(keys.logHead(owner), current);
   return { head: current, ids };
 }
 
@@ -142,7 +143,7 @@ export async function appendVersions(
   let pending = await notLogged(kv, owner, items);
   let appended = 0;
   while (pending.length > 0) {
-    const head = await kv.get<LogHead>(logKeys.head(owner));
+    const head = await kv.get<LogHead>(keys.logHead(owner));
     const [batch, rest] = nextBatch(owner, head.value?.n ?? 0, pending);
     const op = kv.atomic();
     addAppend(op, owner, head, batch);
@@ -160,7 +161,7 @@ export async function appendVersions(
 async function notLogged(kv: Deno.Kv, owner: string, items: LogItem[]): Promise<LogItem[]> {
   if (items.length === 0) return [];
   const logged = new Map<string, LoggedVersion>();
-  for await (const e of kv.list<LoggedVersion>({ prefix: logKeys.entries(owner) })) {
+  for await (const e of kv.list<LoggedVersion>({ prefix: keys.logEntries(owner) })) {
     logged.set(JSON.stringify([e.key[2], e.key[3]]), e.value);
   }
   return items.filter((item) => {
@@ -186,11 +187,11 @@ export async function appendVersion(
   owner: string,
   item: LogItem,
 ): Promise<LoggedVersion> {
-  const entryKey = logKeys.entry(owner, item.module, item.version);
+  const entryKey = keys.logEntry(owner, item.module, item.version);
   for (;;) {
     const [meta, head, entry] = await kv.getMany<[LogMeta, LogHead, LoggedVersion]>([
-      logKeys.meta(owner),
-      logKeys.head(owner),
+      keys.logMeta(owner),
+      keys.logHead(owner),
       entryKey,
     ]);
     if (meta.value === null) throw new Error(`Owner ${JSON.stringify(owner)} has no checksum log`);

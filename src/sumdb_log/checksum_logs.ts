@@ -18,7 +18,8 @@ import { formatLookup, formatTree } from "../sumdb/records.ts";
 import { parseTilePath, type Tile } from "../sumdb/tile.ts";
 import { formatHash } from "../sumdb/tlog.ts";
 import { headTree } from "./log_head.ts";
-import { type LoggedVersion, type LogHead, logKeys, type LogMeta } from "./log_keys.ts";
+import type { LoggedVersion, LogHead, LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 import { loadSigner } from "./log_signer.ts";
 import { readDataTile, readHashTile, tileInTree } from "./log_tiles.ts";
 
@@ -77,7 +78,7 @@ export class ChecksumLogs {
    * ```
    */
   async name(owner: string): Promise<string | null> {
-    const meta = (await this.#kv.get<LogMeta>(logKeys.meta(owner))).value;
+    const meta = (await this.#kv.get<LogMeta>(keys.logMeta(owner))).value;
     return meta?.enabledAt === undefined ? null : meta.name;
   }
 
@@ -91,7 +92,7 @@ export class ChecksumLogs {
    * ```
    */
   async supported(owner: string, name: string): Promise<boolean> {
-    const meta = (await this.#kv.get<LogMeta>(logKeys.meta(owner))).value;
+    const meta = (await this.#kv.get<LogMeta>(keys.logMeta(owner))).value;
     return meta?.enabledAt !== undefined && meta.name === name;
   }
 
@@ -106,8 +107,8 @@ export class ChecksumLogs {
    */
   async latest(owner: string): Promise<string | null> {
     const [meta, head] = await this.#kv.getMany<[LogMeta, LogHead]>([
-      logKeys.meta(owner),
-      logKeys.head(owner),
+      keys.logMeta(owner),
+      keys.logHead(owner),
     ]);
     if (meta.value?.enabledAt === undefined) return null;
     return await this.#signHead(owner, meta.value, head.value);
@@ -126,9 +127,9 @@ export class ChecksumLogs {
   async lookup(owner: string, module: string, version: string): Promise<string | null> {
     if (!fitsKeyLimits(module, version)) return null; // never logged, and too long for a key
     const [meta, head, entry] = await this.#kv.getMany<[LogMeta, LogHead, LoggedVersion]>([
-      logKeys.meta(owner),
-      logKeys.head(owner),
-      logKeys.entry(owner, module, version),
+      keys.logMeta(owner),
+      keys.logHead(owner),
+      keys.logEntry(owner, module, version),
     ]);
     if (meta.value?.enabledAt === undefined || entry.value === null) return null;
     const signed = await this.#signHead(owner, meta.value, head.value);
@@ -151,8 +152,8 @@ export class ChecksumLogs {
     const cached = this.#tiles.get(cacheKey);
     if (cached !== undefined) return cached;
     const [meta, head] = await this.#kv.getMany<[LogMeta, LogHead]>([
-      logKeys.meta(owner),
-      logKeys.head(owner),
+      keys.logMeta(owner),
+      keys.logHead(owner),
     ]);
     if (meta.value?.enabledAt === undefined || !tileInTree(t, head.value?.n ?? 0)) return null;
     const data = t.l < 0

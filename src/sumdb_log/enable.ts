@@ -12,11 +12,10 @@
 
 import { generateKey, parseSignerKey } from "../sumdb/note_key.ts";
 import { keys } from "../store/keys.ts";
-import type { PinRecord, UserRecord, VersionRecord } from "../store/records.ts";
+import type { LogMeta, PinRecord, UserRecord, VersionRecord } from "../store/records.ts";
 import { type Actor, audit, CLI_ACTOR } from "../registry/audit.ts";
 import { bumpGeneration } from "../registry/state_cache.ts";
 import { appendVersions, type LogItem } from "./append.ts";
-import { logKeys, type LogMeta } from "./log_keys.ts";
 import { checkLogName, defaultLogName } from "./log_name.ts";
 import { writeKeyFile } from "./log_signer.ts";
 
@@ -61,12 +60,12 @@ export async function enableLog(
   options: EnableOptions = {},
 ): Promise<LogMeta> {
   const actor = options.actor ?? CLI_ACTOR;
-  let meta = (await kv.get<LogMeta>(logKeys.meta(owner))).value ??
+  let meta = (await kv.get<LogMeta>(keys.logMeta(owner))).value ??
     await createLog(kv, owner, options, actor);
   if (meta.enabledAt !== undefined) return meta;
   await appendVersions(kv, owner, await ownerHistory(kv, owner));
   for (;;) {
-    const entry = await kv.get<LogMeta>(logKeys.meta(owner));
+    const entry = await kv.get<LogMeta>(keys.logMeta(owner));
     meta = entry.value!;
     if (meta.enabledAt !== undefined) return meta;
     const enabled: LogMeta = { ...meta, enabledAt: new Date().toISOString() };
@@ -113,12 +112,12 @@ async function createLog(
     custody: options.keyDir ? "dir" : "store",
     createdAt: new Date().toISOString(),
   };
-  const op = kv.atomic().check({ key: logKeys.meta(owner), versionstamp: null })
-    .set(logKeys.meta(owner), meta);
-  if (!options.keyDir) op.set(logKeys.signerKey(owner), signerKey);
+  const op = kv.atomic().check({ key: keys.logMeta(owner), versionstamp: null })
+    .set(keys.logMeta(owner), meta);
+  if (!options.keyDir) op.set(keys.logSignerKey(owner), signerKey);
   audit(op, actor, "sumdb.create", owner, { name, verifier_key: verifierKey });
   if ((await bumpGeneration(op).commit()).ok) return meta;
-  return (await kv.get<LogMeta>(logKeys.meta(owner))).value!; // another process created it
+  return (await kv.get<LogMeta>(keys.logMeta(owner))).value!; // another process created it
 }
 
 /**
@@ -168,5 +167,5 @@ async function ownerHistory(kv: Deno.Kv, owner: string): Promise<LogItem[]> {
  * ```
  */
 export async function verifierKey(kv: Deno.Kv, owner: string): Promise<string | null> {
-  return (await kv.get<LogMeta>(logKeys.meta(owner))).value?.verifierKey ?? null;
+  return (await kv.get<LogMeta>(keys.logMeta(owner))).value?.verifierKey ?? null;
 }

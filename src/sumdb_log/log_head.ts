@@ -14,7 +14,7 @@ import {
   type Tree,
   treeHashFromHashes,
 } from "../sumdb/tlog.ts";
-import type { LogHead } from "./log_keys.ts";
+import type { LogHead } from "../store/records.ts";
 
 /** The head of a log with no records. */
 export const EMPTY_HEAD: LogHead = Object.freeze({ n: 0, frontier: [] }) as LogHead;

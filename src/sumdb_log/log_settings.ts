@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { LogMeta } from "./log_keys.ts";
+import type { LogMeta } from "../store/records.ts";
 
 /** The settings of one owner's log, as the CLI prints them and the JSON API answers. */
 export interface LogSettings {

@@ -8,7 +8,8 @@
  */
 
 import { newSigner, parseSignerKey, type Signer } from "../sumdb/note_key.ts";
-import { logKeys, type LogMeta } from "./log_keys.ts";
+import type { LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 
 /** The signer key of a log cannot be read or does not match the log's verifier key. */
 export class LogKeyError extends Error {
@@ -99,7 +100,7 @@ export async function loadSigner(
     }
     signerKey = await readKeyFile(options.keyDir, owner);
   } else {
-    const stored = await kv.get<string>(logKeys.signerKey(owner));
+    const stored = await kv.get<string>(keys.logSignerKey(owner));
     if (stored.value === null) {
       throw new LogKeyError(`The signer key of the checksum log of ${owner} is missing`);
     }

@@ -9,7 +9,7 @@
 import { formatRecord } from "../sumdb/records.ts";
 import { type Tile, TILE_HEIGHT } from "../sumdb/tile.ts";
 import { type Hash, type HashReader, splitStoredHashIndex } from "../sumdb/tlog.ts";
-import { logKeys } from "./log_keys.ts";
+import { keys } from "../store/keys.ts";
 
 /**
  * Whether tile `t` (height 8) lies within a tree of `size` records: the last hash or record
@@ -43,8 +43,8 @@ export async function readHashTile(kv: Deno.Kv, owner: string, t: Tile): Promise
   let i = 0;
   for await (
     const e of kv.list<Uint8Array>({
-      start: logKeys.hash(owner, level, start),
-      end: logKeys.hash(owner, level, start + t.w),
+      start: keys.logHash(owner, level, start),
+      end: keys.logHash(owner, level, start + t.w),
     }, { batchSize: Math.min(t.w, 1000) })
   ) {
     if (e.key[3] !== start + i || e.value.length !== 32) break;
@@ -70,8 +70,8 @@ export async function readDataTile(kv: Deno.Kv, owner: string, t: Tile): Promise
   const parts: string[] = [];
   for await (
     const e of kv.list<string>({
-      start: logKeys.record(owner, start),
-      end: logKeys.record(owner, start + t.w),
+      start: keys.logRecord(owner, start),
+      end: keys.logRecord(owner, start + t.w),
     }, { batchSize: Math.min(t.w, 1000) })
   ) {
     if (e.key[2] !== start + parts.length) break;
@@ -96,11 +96,11 @@ export function logHashReader(kv: Deno.Kv, owner: string): HashReader {
   return async (indexes) => {
     const out: Hash[] = [];
     for (let i = 0; i < indexes.length; i += 10) {
-      const keys = indexes.slice(i, i + 10).map((x) => {
+      const batch = indexes.slice(i, i + 10).map((x) => {
         const [level, n] = splitStoredHashIndex(x);
-        return logKeys.hash(owner, level, n);
+        return keys.logHash(owner, level, n);
       });
-      for (const e of await kv.getMany<Uint8Array[]>(keys)) {
+      for (const e of await kv.getMany<Uint8Array[]>(batch)) {
         if (e.value === null) throw new Error(`Checksum log of ${owner} lacks ${e.key.join("/")}`);
         out.push(e.value);
       }

@@ -18,7 +18,6 @@ export * from "./append.ts";
 export * from "./checksum_logs.ts";
 export * from "./enable.ts";
 export * from "./log_head.ts";
-export * from "./log_keys.ts";
 export * from "./log_name.ts";
 export * from "./log_signer.ts";
 export * from "./log_tiles.ts";

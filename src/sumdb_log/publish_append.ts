@@ -9,7 +9,8 @@
 
 import { goSumHashes, parseGoSumRecord } from "../sumdb/records.ts";
 import { addAppend, itemText, type LogItem } from "./append.ts";
-import { type LoggedVersion, type LogHead, logKeys, type LogMeta } from "./log_keys.ts";
+import type { LoggedVersion, LogHead, LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 
 /** The values of the log keys publish reads, in the order of {@link publishLogKeys}. */
 export type PublishLogValues = [LogMeta, LogHead, LoggedVersion];
@@ -35,7 +36,7 @@ export function publishLogKeys(
   module: string,
   version: string,
 ): [Deno.KvKey, Deno.KvKey, Deno.KvKey] {
-  return [logKeys.meta(owner), logKeys.head(owner), logKeys.entry(owner, module, version)];
+  return [keys.logMeta(owner), keys.logHead(owner), keys.logEntry(owner, module, version)];
 }
 
 /**

@@ -12,7 +12,6 @@
  *
  * @module
  */
-// TODO(lead): move the counter key into src/store/keys.ts with the other log keys.
 
 import { bumpGeneration } from "../registry/state_cache.ts";
 import { goSumHashes } from "../sumdb/records.ts";
@@ -20,7 +19,8 @@ import { SingleFlight } from "../upstream/single_flight.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
 import { NotInSumdbError, type UpstreamSumdb } from "../upstream/upstream_sumdb.ts";
 import { addAppend, itemText, type LogItem } from "./append.ts";
-import { type LoggedVersion, type LogHead, logKeys, type LogMeta } from "./log_keys.ts";
+import type { LoggedVersion, LogHead, LogMeta } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
 
 /** How many upstream records an owner's log may take, per window. */
 export interface UpstreamAppendLimits {
@@ -56,7 +56,7 @@ export type RecordSource = Pick<UpstreamSumdb, "name" | "record">;
  * ```
  */
 export function appendCountKey(owner: string, windowStart: number): Deno.KvKey {
-  return ["sumdb_upstream_appends", owner, windowStart];
+  return keys.logUpstreamAppends(owner, windowStart);
 }
 
 /**
@@ -96,7 +96,7 @@ export class UpstreamAppends {
   }
 
   async #append(owner: string, module: string, version: string): Promise<LoggedVersion> {
-    const entryKey = logKeys.entry(owner, module, version);
+    const entryKey = keys.logEntry(owner, module, version);
     const logged = (await this.kv.get<LoggedVersion>(entryKey)).value;
     if (logged) return logged; // appended by another process meanwhile
     this.#admit(owner, (await this.kv.get<number>(this.#countKey(owner))).value ?? 0);
@@ -105,7 +105,7 @@ export class UpstreamAppends {
       const countKey = this.#countKey(owner);
       const [meta, head, entry, count] = await this.kv.getMany<
         [LogMeta, LogHead, LoggedVersion, number]
-      >([logKeys.meta(owner), logKeys.head(owner), entryKey, countKey]);
+      >([keys.logMeta(owner), keys.logHead(owner), entryKey, countKey]);
       if (entry.value) return entry.value;
       if (meta.value?.enabledAt === undefined) {
         throw new UpstreamError(404, `${owner} has no enabled checksum log`);

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { processMetrics } from "../ops/process_metrics.ts";
 import { matchPrefixPatterns, pathMatch } from "../gomod/match_prefix_patterns.ts";
 import { checkModulePath } from "../gomod/path.ts";
 import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
@@ -114,6 +115,11 @@ function guardsAncestor(patterns: string, module: string): boolean {
 export class PullThrough {
   /** Whether an upstream is configured at all. */
   readonly enabled: boolean;
+
+  /** Bytes the cache may hold in total (`--upstream-cache-max-bytes`). */
+  get maxCacheBytes(): number {
+    return this.options.maxCacheBytes;
+  }
   readonly #client: UpstreamClient;
   readonly #flights = new SingleFlight();
   readonly #timing: FillLeaseTiming;
@@ -254,7 +260,10 @@ export class PullThrough {
     const key = keys.upstreamFile(kind, module, version);
     const stored = async () => (await this.kv.get<CachedFileRecord>(key)).value;
     const hit = await stored();
-    if (hit) return hit;
+    if (hit) {
+      processMetrics.pullThroughHits++;
+      return hit;
+    }
     const what = `${module}@${version} (${kind})`;
     const wait = this.#firstFetches.take(client);
     if (wait > 0) {

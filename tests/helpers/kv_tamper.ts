@@ -11,7 +11,7 @@ import { CHUNK_SIZE } from "../../src/store/blob_store.ts";
 import { type BlobPart, keys } from "../../src/store/keys.ts";
 import type { VersionRecord } from "../../src/store/records.ts";
 import { appendVersions, type LogItem } from "../../src/sumdb_log/append.ts";
-import { type LoggedVersion, logKeys } from "../../src/sumdb_log/log_keys.ts";
+import type { LoggedVersion } from "../../src/store/records.ts";
 
 /** A version's record; throws when the version is not published. */
 export async function versionRecord(
@@ -104,7 +104,7 @@ export async function rewriteLog(
   reorder: (items: LogItem[]) => LogItem[],
 ): Promise<LogItem[]> {
   const items: { id: number; item: LogItem }[] = [];
-  for await (const e of kv.list<LoggedVersion>({ prefix: logKeys.entries(owner) })) {
+  for await (const e of kv.list<LoggedVersion>({ prefix: keys.logEntries(owner) })) {
     const [zipLine, modLine] = e.value.text.split("\n");
     items.push({
       id: e.value.id,
@@ -117,10 +117,10 @@ export async function rewriteLog(
     });
   }
   const old = items.sort((a, b) => a.id - b.id).map((x) => x.item);
-  for (const prefix of [logKeys.records(owner), logKeys.entries(owner), ["sumdb_hash", owner]]) {
+  for (const prefix of [keys.logRecords(owner), keys.logEntries(owner), ["sumdb_hash", owner]]) {
     for await (const e of kv.list({ prefix })) await kv.delete(e.key);
   }
-  await kv.delete(logKeys.head(owner));
+  await kv.delete(keys.logHead(owner));
   await appendVersions(kv, owner, reorder(old));
   return old;
 }

@@ -13,7 +13,7 @@ import { signerKeyFromSeed } from "../../src/sumdb/note_key.ts";
 import { type LogItem } from "../../src/sumdb_log/append.ts";
 import { ChecksumLogs } from "../../src/sumdb_log/checksum_logs.ts";
 import { enableLog } from "../../src/sumdb_log/enable.ts";
-import type { LogMeta } from "../../src/sumdb_log/log_keys.ts";
+import type { LogMeta } from "../../src/store/records.ts";
 
 /** The log name of test logs. */
 export const TEST_LOG_NAME = "modyard.test/alice";

@@ -14,7 +14,7 @@ import { type VerifiedLookup, verifyLookup } from "../../src/sumdb/lookup_check.
 import { formatTilePath } from "../../src/sumdb/tile.ts";
 import type { Tree } from "../../src/sumdb/tlog.ts";
 import { enableLog } from "../../src/sumdb_log/enable.ts";
-import type { LogMeta } from "../../src/sumdb_log/log_keys.ts";
+import type { LogMeta } from "../../src/store/records.ts";
 import { setPrivatePaths, setPullThrough } from "../../src/upstream/owner_settings.ts";
 import { type CountingUpstream, fetchBytes, startCountingUpstream } from "./pull_through.ts";
 import { basic, startTestServer, type TestServer } from "./server.ts";
