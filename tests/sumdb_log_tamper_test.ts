@@ -246,14 +246,22 @@ Deno.test({
         .text();
       assertOk(forkedHead.startsWith("go.sum database tree\n5\n") && forkedHead !== cached.note);
 
-      // The head cached, the tiles not (a fresh module cache): the tiles the server gives do
-      // not hash to the cached head.
+      // The head cached, the tiles not (a fresh module cache): either the tiles the server
+      // gives do not hash to the cached head, or — when the server still answers the tile
+      // from its reply cache (the rewrite went around it, without a generation bump) — the
+      // tile matches the cached head and the new head of the same size is the proof.
       const noTiles = await download(go, "v1.0.0", {
         ...env,
         GOMODCACHE: `${go.dir}/fresh-modcache`,
       });
       assertOk(noTiles.code !== 0, "a forked log was accepted");
-      assertIncludes(noTiles.error, "checking tree#5: downloaded inconsistent tile");
+      assertOk(
+        noTiles.error.includes("checking tree#5: downloaded inconsistent tile") ||
+          noTiles.error.includes(
+            "SECURITY ERROR\ngo.sum database server misbehavior detected!",
+          ),
+        noTiles.error,
+      );
 
       // Head and tiles cached: the proof of misbehaviour.
       const withTiles = await download(go, "v1.0.0", env);
