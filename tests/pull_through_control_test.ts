@@ -161,9 +161,8 @@ Deno.test("pull-through CLI: owner pull-through and private-paths against main.t
 });
 
 // Two apps (each with its own in-process single-flight) over one store handle: only the lease
-// in the store keeps them to one upstream request. (Two handles on one SQLite file also work,
-// but under this load SQLite refuses some writes with "database is locked", which fails
-// uploads and fills alike; that is a store-level limit outside this test.)
+// in the store keeps them to one upstream request. (Two processes on one SQLite file work too:
+// openStore retries calls SQLite refuses with "database is locked", tests/multi_instance_test.ts.)
 Deno.test("pull-through: two servers sharing one store make one upstream request per file", async () => {
   const up = await startCountingUpstream();
   const zip = await up.publish("public.example/shared", "v1.0.0");

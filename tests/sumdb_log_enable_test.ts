@@ -172,8 +172,8 @@ Deno.test("sumdb log: two enables at once make one log with one key; two store h
     const path = `${dir}/store.kv`;
     const kv1 = await openStore(path);
     await createUser(kv1, "alice", {});
-    // Two app instances on one store handle (two handles on one SQLite file refuse some
-    // concurrent writes with "database is locked", a store-level limit).
+    // Two enables on one store handle at once (two processes on one file are covered by
+    // tests/multi_instance_test.ts; openStore retries writes SQLite refuses as locked).
     const [m1, m2] = await Promise.all([enableLog(kv1, "alice"), enableLog(kv1, "alice")]);
     assertEquals(m1.verifierKey, m2.verifierKey);
     const created = (await readAudit(kv1, 1, 100)).entries.filter((r) =>

@@ -5,11 +5,9 @@
 // consistency with the one it cached).
 //
 // The two servers are two in-process apps (each with its own caches and ChecksumLogs) on ONE
-// handle of a store file, not two `main.ts serve` processes: two processes on one SQLite
-// file answered 500 ("TypeError: database is locked") to some uploads, even with one upload
-// at a time per process; SQLite refuses a write to one handle while another process writes,
-// instead of waiting, a store-level limit outside the log (see the report of this test's
-// commit).
+// handle of a store file. Two `main.ts serve` processes on one file once answered 500
+// ("database is locked") to some uploads; openStore now retries such calls, and
+// tests/multi_instance_test.ts covers two processes publishing at once.
 import { enableLog } from "../src/sumdb_log/enable.ts";
 import type { LoggedVersion } from "../src/store/records.ts";
 import { keys } from "../src/store/keys.ts";
