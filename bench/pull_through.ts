@@ -82,10 +82,10 @@ async function getExactly(url: string, size: number): Promise<void> {
   }
 }
 
-/** Milliseconds to GET every URL once, one after the other. */
-async function timeAll(urls: string[], size: number): Promise<number> {
+/** Milliseconds to GET every URL once, one after the other (`sizes[i]`: bytes of `urls[i]`). */
+async function timeAll(urls: string[], sizes: number[]): Promise<number> {
   const started = performance.now();
-  for (const url of urls) await getExactly(url, size);
+  for (const [i, url] of urls.entries()) await getExactly(url, sizes[i]);
   return performance.now() - started;
 }
 
@@ -152,10 +152,13 @@ export async function measurePullThrough(o: PullThroughOptions): Promise<PullThr
     } as PullThroughResult["first"];
     for (let round = 0; round < o.rounds; round++) {
       const paths: string[] = [];
+      // Module names differ in length (m0 … m49), and so do their zips by a few bytes.
+      const sizes: number[] = [];
       for (let i = 0; i < modules; i++) {
         const module = `first${round}.example/m${i}`;
         const bytes = await storedZip(module, "v1.0.0", payload);
         first.zipSize = bytes.byteLength;
+        sizes.push(bytes.byteLength);
         await upload(upstream.url, "up", upToken, bytes);
         paths.push(`/${module}/@v/v1.0.0.zip`);
       }
@@ -163,14 +166,14 @@ export async function measurePullThrough(o: PullThroughOptions): Promise<PullThr
       const through = paths.map((p) => `${down.url}/api/packages/acme/go${p}`);
       // Unmeasured: once directly, so the upstream serves both sides from the same warm state
       // (its hot-zip cache); then alternate which side goes first.
-      await timeAll(direct, first.zipSize);
+      await timeAll(direct, sizes);
       const sides = [
-        async () => first.directMs.push(await timeAll(direct, first.zipSize)),
-        async () => first.modyardMs.push(await timeAll(through, first.zipSize)),
+        async () => first.directMs.push(await timeAll(direct, sizes)),
+        async () => first.modyardMs.push(await timeAll(through, sizes)),
       ];
       if (round % 2) sides.reverse();
       for (const side of sides) await side();
-      first.cachedMs.push(await timeAll(through, first.zipSize));
+      first.cachedMs.push(await timeAll(through, sizes));
       log(
         `  round ${round + 1}: direct ${fmt(first.directMs.at(-1)!)} ms, first fetches ${
           fmt(first.modyardMs.at(-1)!)

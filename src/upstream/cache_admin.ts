@@ -18,6 +18,7 @@
  * @module
  */
 
+import { bumpGeneration } from "../registry/state_cache.ts";
 import { matchPrefixPatterns, pathMatch } from "../gomod/match_prefix_patterns.ts";
 import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
 import { fitsKeyLimits } from "../gomod/zipcheck.ts";
@@ -353,6 +354,8 @@ async function evictBatch(
     if (single) detail.files = eviction.versions[0].files.join(",");
     else detail.versions = eviction.versions.map((r) => r.version).join(",");
     audit(op, actor, "cache.evict", target, detail);
+    // Servers keep stored files in their state caches: the generation tells them to forget.
+    bumpGeneration(op);
     if ((await op.commit()).ok) return eviction;
   }
 }

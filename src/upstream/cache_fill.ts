@@ -9,6 +9,7 @@
  * @module
  */
 
+import { bumpGeneration } from "../registry/state_cache.ts";
 import { createHash } from "node:crypto";
 import { escapeCase } from "../gomod/path.ts";
 import { MAX_GO_MOD_SIZE, ZipRuleError } from "../gomod/zipcheck.ts";
@@ -200,8 +201,10 @@ async function commit(
     const used = Number(bytes.value?.value ?? 0n);
     if (used + record.size > ctx.maxCacheBytes) throw full(ctx, what);
     const build = (op: Deno.AtomicOperation) =>
-      op.check({ key, versionstamp: null }).check(bytes).set(key, record)
-        .sum(keys.upstreamBytes(), BigInt(record.size));
+      bumpGeneration(
+        op.check({ key, versionstamp: null }).check(bytes).set(key, record)
+          .sum(keys.upstreamBytes(), BigInt(record.size)),
+      );
     const res = lease ? await lease.finish(build) : await build(ctx.kv.atomic()).commit();
     // A racer changed the byte counter (or stored the file): read again. A failed finish()
     // leaves the upload lease in place, so it can be retried.

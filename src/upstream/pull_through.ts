@@ -259,7 +259,14 @@ export class PullThrough {
   ): Promise<CachedFileRecord> {
     const key = keys.upstreamFile(kind, module, version);
     const stored = async () => (await this.kv.get<CachedFileRecord>(key)).value;
-    const hit = await stored();
+    // A stored file never changes until it is evicted, and fills and evictions bump the store
+    // generation: the polled state cache may answer. A cached absence is read again below.
+    const hit = await this.cache.get(
+      "pull_through_files",
+      `${kind}\0${module}\0${version}`,
+      stored,
+      (r) => 256 + (r?.body?.byteLength ?? 0),
+    ) ?? await stored();
     if (hit) {
       processMetrics.pullThroughHits++;
       return hit;
@@ -295,6 +302,7 @@ export class PullThrough {
         this.#timing,
         what,
       ));
+    this.cache.invalidate(); // the absence this process cached is stale now
     const filled = await stored();
     if (!filled) throw new UpstreamError(502, `${what}: the fill ended without storing it`);
     return filled;
