@@ -43,6 +43,35 @@ function flushOnSignals(created: App): void {
   }
 }
 
+/**
+ * Periodic work where isolates start and stop on demand (Deno Deploy, recognised by its
+ * `DENO_DEPLOYMENT_ID`, or wherever `MODYARD_CRON=1`): the sweep of abandoned uploads and
+ * deleted versions' chunks runs from `Deno.cron` (at most once a minute; it needs `cron` in
+ * deno.json's `unstable` list). Elsewhere the app's own timer does it while the process lives
+ * — a local cron would keep `deno serve` from exiting after its signal. Registered at the top
+ * level, as Deploy requires.
+ */
+export const cronRegistered: boolean = registerCron();
+
+function registerCron(): boolean {
+  const cron = (Deno as { cron?: typeof Deno.cron }).cron;
+  if (typeof cron !== "function") return false;
+  let wanted = false;
+  try {
+    wanted = Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined ||
+      Deno.env.get("MODYARD_CRON") === "1";
+  } catch { /* no environment permission: not wanted */ }
+  if (!wanted) return false;
+  try {
+    cron("modyard sweep", "* * * * *", async () => {
+      await (await getApp()).sweep();
+    });
+    return true;
+  } catch {
+    return false; // e.g. not allowed in this runtime
+  }
+}
+
 export default {
   async fetch(request: Request, info: Deno.ServeHandlerInfo): Promise<Response> {
     return (await getApp()).fetch(request, info);

@@ -142,6 +142,12 @@ export interface App {
   /** The store the app serves from. */
   kv: Deno.Kv;
   /**
+   * Reclaims the chunks of abandoned uploads and of deleted versions past their grace, once
+   * (the timer does it every `sweepIntervalMs`; `Deno.cron` on Deno Deploy); resolves to the
+   * number of blobs reclaimed. Never throws (a failure is logged).
+   */
+  sweep(): Promise<number>;
+  /**
    * Stops background work (cache polling, sweeping) and writes the batched download counts;
    * await it before closing the store. Does not close the store.
    */
@@ -315,23 +321,30 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     new Logger({ format: options.logFormat ?? "text", level: options.logLevel ?? "error" });
   const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
   const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };
+  /** One sweep of abandoned uploads and deleted versions' chunks; resolves to blobs reclaimed. */
+  const sweep = async (): Promise<number> => {
+    try {
+      const swept = await sweepAbandonedUploads(kv);
+      for (const s of swept) {
+        reclaimed.uploads++;
+        reclaimed.chunks += s.chunks;
+        reclaimed.bytes += s.bytes;
+        logger.event("info", "reclaimed blob", {
+          blob: s.blobId,
+          owner: s.owner,
+          chunks: s.chunks,
+          bytes: s.bytes,
+        });
+      }
+      return swept.length;
+    } catch (err) {
+      logger.event("error", "sweep failed", { error: String(err) });
+      return 0;
+    }
+  };
   let sweeper: ReturnType<typeof setInterval> | undefined;
   if (options.sweepIntervalMs > 0) {
-    sweeper = setInterval(() => {
-      sweepAbandonedUploads(kv).then((swept) => {
-        for (const s of swept) {
-          reclaimed.uploads++;
-          reclaimed.chunks += s.chunks;
-          reclaimed.bytes += s.bytes;
-          logger.event("info", "reclaimed blob", {
-            blob: s.blobId,
-            owner: s.owner,
-            chunks: s.chunks,
-            bytes: s.bytes,
-          });
-        }
-      }).catch((err) => logger.event("error", "sweep failed", { error: String(err) }));
-    }, options.sweepIntervalMs);
+    sweeper = setInterval(sweep, options.sweepIntervalMs);
     Deno.unrefTimer(sweeper as unknown as number);
   }
 
@@ -499,6 +512,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
 
   return {
     kv,
+    sweep,
     fetch(request: Request, info?: Deno.ServeHandlerInfo): Response | Promise<Response> {
       const startedMs = performance.now();
       const cacheKey = replyCacheKey(request);
