@@ -54,6 +54,7 @@ import {
 import { sweepAbandonedUploads } from "./store/blob_store.ts";
 import type { VersionRecord } from "./store/records.ts";
 import { ChecksumLogs } from "./sumdb_log/checksum_logs.ts";
+import { parseEnvSignerKeys } from "./sumdb_log/log_signer.ts";
 import { PullThrough, type PullThroughOptions } from "./upstream/pull_through.ts";
 import { HttpMetrics } from "./ops/http_metrics.ts";
 import { type LogFormat, Logger, type LogLevel } from "./ops/log.ts";
@@ -89,6 +90,8 @@ export interface AppOptions {
   zipCacheSize?: number;
   /** Directory of the owners' checksum-log signer keys (`--sumdb-key-dir`); absent: the store. */
   sumdbKeyDir?: string;
+  /** Signer keys of owners' logs kept outside the store, given directly (`MODYARD_SUMDB_SIGNER_KEYS`). */
+  sumdbSignerKeys?: string[];
   /** Pull-through settings (upstream list, TTL, budget, limits); absent: disabled. */
   pullThrough?: Omit<PullThroughOptions, "maxZipSize" | "stallMs" | "zipStream">;
   /** `--metrics-token`: a bearer token that may read `/metrics` from anywhere; `""`: none. */
@@ -121,6 +124,8 @@ export function appOptionsFrom(config: Config): AppOptions {
     baseUrl: config.baseUrl,
     zipCacheSize: config.zipCacheSize,
     sumdbKeyDir: config.sumdbKeyDir,
+    // A secret: from the environment only, never a flag (flags show up in process lists).
+    sumdbSignerKeys: parseEnvSignerKeys(Deno.env.get("MODYARD_SUMDB_SIGNER_KEYS")),
     pullThrough: {
       upstream: config.upstream,
       ttlSeconds: config.upstreamTtlSeconds,
@@ -300,7 +305,10 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     },
     invalidate: () => cache.invalidate(),
     baseUrl: options.baseUrl ?? "",
-    logs: new ChecksumLogs(kv, { keyDir: options.sumdbKeyDir || undefined }),
+    logs: new ChecksumLogs(kv, {
+      keyDir: options.sumdbKeyDir || undefined,
+      envKeys: options.sumdbSignerKeys,
+    }),
   };
   if (options.pullThrough) {
     const pullThrough = new PullThrough(kv, cache, {

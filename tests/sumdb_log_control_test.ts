@@ -1,7 +1,11 @@
 // Switching an owner's own checksum database on and reading its settings: `sumdb enable` and
 // `sumdb key` (the verifier key alone on the last line), the admin API that enables it, and
 // the JSON settings readers of the owner get — under the owner's access rules.
-import { parseVerifierKey } from "../src/sumdb/note_key.ts";
+import { createUser } from "../src/registry/accounts.ts";
+import { openNote } from "../src/sumdb/note.ts";
+import { newVerifier, parseVerifierKey } from "../src/sumdb/note_key.ts";
+import { enableLog } from "../src/sumdb_log/enable.ts";
+import { parseEnvSignerKeys } from "../src/sumdb_log/log_signer.ts";
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
 import { cliStore } from "./helpers/cli_store.ts";
 import { startTestServer } from "./helpers/server.ts";
@@ -141,5 +145,41 @@ Deno.test("sumdb settings over HTTP: admins enable it (PUT, idempotent); readers
     await own.body?.cancel();
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("a log whose key is kept outside the store signs with the key from MODYARD_SUMDB_SIGNER_KEYS (Deno Deploy), and answers 503 without it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "modyard-sumdb-envkey-" });
+  const kv = await Deno.openKv(":memory:");
+  try {
+    await createUser(kv, "alice", {});
+    await createUser(kv, "bob", {});
+    const meta = await enableLog(kv, "alice", { keyDir: `${dir}/keys` });
+    await enableLog(kv, "bob", { keyDir: `${dir}/keys` });
+    const aliceKey = (await Deno.readTextFile(`${dir}/keys/alice.key`)).trim();
+    const bobKey = (await Deno.readTextFile(`${dir}/keys/bob.key`)).trim();
+    assertEquals(parseEnvSignerKeys(`${bobKey},\n ${aliceKey} junk`), [bobKey, aliceKey]);
+    const latest = async (signerKeys?: string[]) => {
+      const server = await startTestServer({ store: kv, sumdbSignerKeys: signerKeys });
+      try {
+        const res = await fetch(`${server.proxy("alice")}/sumdb/${meta.name}/latest`);
+        return [res.status, await res.text()] as const;
+      } finally {
+        await server.close();
+      }
+    };
+    const [ok, head] = await latest(parseEnvSignerKeys(`${bobKey} ${aliceKey}`));
+    assertEquals(ok, 200, head);
+    const opened = await openNote(new TextEncoder().encode(head), [
+      await newVerifier(meta.verifierKey),
+    ]);
+    assertMatch(opened.text, /^go\.sum database tree\n0\n/);
+    const [missing, why] = await latest([bobKey]);
+    assertEquals(missing, 503);
+    assertIncludes(why, "MODYARD_SUMDB_SIGNER_KEYS");
+    assertEquals((await latest(undefined))[0], 503);
+  } finally {
+    kv.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });

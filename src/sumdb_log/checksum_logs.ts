@@ -27,6 +27,8 @@ import { readDataTile, readHashTile, tileInTree } from "./log_tiles.ts";
 export interface ChecksumLogsOptions {
   /** Directory of signer key files, for logs whose key is kept outside the store. */
   keyDir?: string;
+  /** Signer keys of such logs given directly (`MODYARD_SUMDB_SIGNER_KEYS`), tried first. */
+  envKeys?: readonly string[];
   /** Bytes of full (immutable) tiles kept in memory; default 16 MiB. */
   tileCacheBytes?: number;
 }
@@ -51,6 +53,7 @@ class BoundedMap<V> extends Map<string, V> {
 export class ChecksumLogs {
   readonly #kv: Deno.Kv;
   readonly #keyDir: string | undefined;
+  readonly #envKeys: readonly string[];
   readonly #signers = new BoundedMap<Promise<Signer>>(MAX_OWNERS_CACHED);
   readonly #heads = new BoundedMap<{ n: number; root: string; note: string }>(MAX_OWNERS_CACHED);
   readonly #tiles = new Map<string, Uint8Array>();
@@ -61,6 +64,7 @@ export class ChecksumLogs {
   constructor(kv: Deno.Kv, options: ChecksumLogsOptions = {}) {
     this.#kv = kv;
     this.#keyDir = options.keyDir;
+    this.#envKeys = options.envKeys ?? [];
     this.#tileBudget = options.tileCacheBytes ?? 16 * 1024 * 1024;
   }
 
@@ -192,7 +196,7 @@ export class ChecksumLogs {
     const key = `${owner}\n${meta.verifierKey}`;
     let signer = this.#signers.get(key);
     if (signer === undefined) {
-      signer = loadSigner(this.#kv, owner, meta, { keyDir: this.#keyDir });
+      signer = loadSigner(this.#kv, owner, meta, { keyDir: this.#keyDir, envKeys: this.#envKeys });
       this.#signers.set(key, signer);
       signer.catch(() => this.#signers.delete(key)); // a missing key file may appear later
     }

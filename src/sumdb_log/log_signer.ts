@@ -88,17 +88,23 @@ export async function loadSigner(
   kv: Deno.Kv,
   owner: string,
   meta: LogMeta,
-  options: { keyDir?: string } = {},
+  options: { keyDir?: string; envKeys?: readonly string[] } = {},
 ): Promise<Signer> {
   let signerKey: string;
   if (meta.custody === "dir") {
-    if (!options.keyDir) {
+    // The key file's content may also come from the environment (MODYARD_SUMDB_SIGNER_KEYS),
+    // where a platform such as Deno Deploy offers secrets but no directory.
+    const fromEnv = options.envKeys?.find((k) => k.startsWith(`PRIVATE+KEY+${meta.name}+`));
+    if (fromEnv !== undefined) {
+      signerKey = fromEnv;
+    } else if (options.keyDir) {
+      signerKey = await readKeyFile(options.keyDir, owner);
+    } else {
       throw new LogKeyError(
         `The checksum log of ${owner} is signed with a key kept outside the store: ` +
-          `give the key directory (--sumdb-key-dir)`,
+          `give the key directory (--sumdb-key-dir) or the key in MODYARD_SUMDB_SIGNER_KEYS`,
       );
     }
-    signerKey = await readKeyFile(options.keyDir, owner);
   } else {
     const stored = await kv.get<string>(keys.logSignerKey(owner));
     if (stored.value === null) {
@@ -119,4 +125,17 @@ export async function loadSigner(
     );
   }
   return await newSigner(signerKey);
+}
+
+/**
+ * The signer keys in a `MODYARD_SUMDB_SIGNER_KEYS` value: Go signer keys
+ * (`PRIVATE+KEY+<name>+<hash>+<key>`, as in the key files), separated by white space or commas.
+ *
+ * @example
+ * ```ts
+ * parseEnvSignerKeys("PRIVATE+KEY+reg.example/alice+1a2b3c4d+A…"); // ["PRIVATE+KEY+…"]
+ * ```
+ */
+export function parseEnvSignerKeys(value: string | undefined): string[] {
+  return (value ?? "").split(/[\s,]+/).filter((k) => k.startsWith("PRIVATE+KEY+"));
 }
