@@ -13,6 +13,7 @@ import {
   type SourceEntry,
   walkSelection,
 } from "../gomod/file_select.ts";
+import { checkRepoUrl, type Origin, stripCredentials } from "../registry/origin.ts";
 
 /** The selected files of a module and how to read each. */
 export interface ModuleFiles {
@@ -168,4 +169,34 @@ export async function filesFromGit(
 /** Formats omissions and refusals as `path: reason` lines. */
 export function describe(verdicts: readonly FileVerdict[]): string[] {
   return verdicts.map((v) => `${v.path}: ${v.reason}`);
+}
+
+/**
+ * Where a module packed from git at HEAD comes from: the `origin` remote's URL (credentials
+ * stripped), the module's subdirectory, `refs/tags/[subdir/]version` when that tag points at
+ * HEAD, and HEAD's commit hash. `null`, with the reason, when there is no usable remote.
+ */
+export async function gitOrigin(
+  root: string,
+  prefix: string,
+  version: string,
+): Promise<{ origin: Origin | null; reason?: string }> {
+  const remote = await git(root, ["remote", "get-url", "origin"]);
+  if (!remote.ok) return { origin: null, reason: "the repository has no remote named origin" };
+  const url = stripCredentials(new TextDecoder().decode(remote.out).trim());
+  const urlError = checkRepoUrl(url);
+  if (urlError) return { origin: null, reason: `the origin remote ${url} ${urlError}` };
+  const head = await git(root, ["rev-parse", "--verify", "HEAD^{commit}"]);
+  if (!head.ok) return { origin: null, reason: `git rev-parse HEAD: ${head.err}` };
+  const tag = prefix ? `${prefix}/${version}` : version;
+  const tagged = (await tagsAtHead(root)).includes(tag);
+  return {
+    origin: {
+      VCS: "git",
+      URL: url,
+      ...(prefix ? { Subdir: prefix } : {}),
+      ...(tagged ? { Ref: `refs/tags/${tag}` } : {}),
+      Hash: new TextDecoder().decode(head.out).trim(),
+    },
+  };
 }

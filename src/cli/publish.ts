@@ -1,7 +1,8 @@
 /**
  * `main.ts publish [DIR] --url URL --owner OWNER …`: builds the canonical module zip from
  * source (a git tag's files, or the directory as x/mod's CreateFromDir sees it) and uploads
- * it with a progress display.
+ * it with a progress display. A zip packed from a git commit is sent with its provenance
+ * (`X-Modyard-Origin`: remote URL without credentials, subdirectory, tag, commit hash).
  *
  * Exit codes: 0 published (or dry run / --out written); 1 refused by validation; 2 usage;
  * 3 already published (409); 4 authentication or authorisation refused.
@@ -18,11 +19,13 @@ import {
   filesFromDir,
   filesFromGit,
   gitContext,
+  gitOrigin,
   isDirty,
   type ModuleFiles,
   tagsAtHead,
 } from "./module_source.ts";
 import { netrcCredentials } from "./netrc.ts";
+import { encodeOriginHeader, type Origin, ORIGIN_HEADER } from "../registry/origin.ts";
 
 /** Options of the publish command. */
 export interface PublishOptions {
@@ -111,6 +114,8 @@ async function publish(o: PublishOptions): Promise<number> {
   // What to pack: committed files (git) unless --allow-dirty with an explicit version.
   let files: ModuleFiles;
   let goModText: string | null;
+  let origin: Origin | null = null;
+  let originNote = "none (not packed from a git commit)";
   if (git && !(o.allowDirty && !fromTag)) {
     const dirty = await isDirty(git.root, git.prefix);
     if (dirty.length > 0 && !o.allowDirty) {
@@ -123,6 +128,9 @@ async function publish(o: PublishOptions): Promise<number> {
     }
     const rev = fromTag ? `refs/tags/${git.prefix ? `${git.prefix}/` : ""}${version}` : "HEAD";
     files = await filesFromGit(git.root, rev, git.prefix);
+    const found = await gitOrigin(git.root, git.prefix, version);
+    origin = found.origin;
+    originNote = origin ? JSON.stringify(origin) : `none (${found.reason})`;
     goModText = files.selection.valid.some((f) => f.path === "go.mod")
       ? await new Response(await files.open("go.mod")).text()
       : null;
@@ -168,14 +176,14 @@ async function publish(o: PublishOptions): Promise<number> {
       for (const f of selection.valid) console.log(`  ${f.path}`);
       console.log("\nexcluded:");
       for (const line of describe(selection.omitted)) console.log(`  ${line}`);
-      console.log(`\nzip size: ${built.size} bytes\n\n${gosum}`);
+      console.log(`\norigin: ${originNote}\nzip size: ${built.size} bytes\n\n${gosum}`);
       return 0;
     }
     if (o.out) {
       console.log(`wrote ${o.out} (${built.size} bytes)\n${gosum}`);
       return 0;
     }
-    return await upload(o, zipPath, built.size, built.h1, gosum);
+    return await upload(o, zipPath, built.size, built.h1, gosum, origin);
   } finally {
     if (!o.out) await Deno.remove(zipPath).catch(() => {});
   }
@@ -203,6 +211,7 @@ async function upload(
   size: number,
   localH1: string,
   gosum: string,
+  origin: Origin | null,
 ): Promise<number> {
   const authorization = await credentials(o);
   const url = `${o.url.replace(/\/$/, "")}/api/packages/${o.owner}/go/upload`;
@@ -221,7 +230,12 @@ async function upload(
     res = await fetch(url, {
       method: "PUT",
       body,
-      headers: { authorization, "content-length": String(size), "content-type": "application/zip" },
+      headers: {
+        authorization,
+        "content-length": String(size),
+        "content-type": "application/zip",
+        ...(origin ? { [ORIGIN_HEADER]: encodeOriginHeader(origin) } : {}),
+      },
     });
   } catch (err) {
     throw new Exit(1, `upload to ${url} failed: ${(err as Error).message}`);

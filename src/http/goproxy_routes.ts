@@ -122,8 +122,12 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
 const TEXT = "text/plain; charset=utf-8";
 const JSON_TYPE = "application/json";
 
+/** `{"Version","Time"}`, plus `"Origin"` when the publisher sent one (as proxy.golang.org). */
 function infoBody(record: VersionRecord): string {
-  return JSON.stringify({ Version: record.version, Time: record.time }) + "\n";
+  const info = record.origin
+    ? { Version: record.version, Time: record.time, Origin: record.origin }
+    : { Version: record.version, Time: record.time };
+  return JSON.stringify(info) + "\n";
 }
 
 function notFound(what: string): HttpError {

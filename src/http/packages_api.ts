@@ -9,6 +9,7 @@ import { unescapeCase } from "../gomod/path.ts";
 import { canonicalVersion, compareVersions } from "../gomod/version.ts";
 import { readAudit } from "../registry/audit.ts";
 import { deleteVersion, NotFoundError } from "../registry/lifecycle.ts";
+import type { Origin } from "../registry/origin.ts";
 import { keys } from "../store/keys.ts";
 import type { UserRecord, VersionRecord } from "../store/records.ts";
 import {
@@ -270,6 +271,8 @@ export interface VersionJson {
   retracted: boolean;
   retraction_rationale: string;
   downloads: number;
+  /** Where the publisher says the zip came from; absent when they did not say. */
+  origin?: Origin;
 }
 
 async function moduleJson(
@@ -302,6 +305,7 @@ async function moduleJson(
       retracted: retracted.has(v.version),
       retraction_rationale: retracted.get(v.version) ?? "",
       downloads: downloads.get(v.version) ?? 0,
+      ...(v.origin ? { origin: v.origin } : {}),
     })),
   };
 }

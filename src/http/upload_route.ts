@@ -4,12 +4,16 @@
  * @module
  */
 
+import { ORIGIN_HEADER, parseOriginHeader } from "../registry/origin.ts";
 import { PublishError, publishModule } from "../registry/publish.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
 import { json } from "./responses.ts";
 
-/** Authenticates, authorises, checks the declared size, publishes, answers 201. */
+/**
+ * Authenticates, authorises, checks the declared size and the shape of an optional
+ * `X-Modyard-Origin` header, publishes, answers 201.
+ */
 export async function uploadModule(ctx: RequestContext): Promise<Response> {
   const owner = await ctx.writableOwner("publish");
   const { maxZipSize } = ctx.services.limits;
@@ -20,6 +24,13 @@ export async function uploadModule(ctx: RequestContext): Promise<Response> {
       `module zip is too large (${declared} bytes; limit is ${maxZipSize} bytes)`,
     );
   }
+  const originHeader = ctx.request.headers.get(ORIGIN_HEADER);
+  let origin;
+  try {
+    origin = originHeader === null ? undefined : parseOriginHeader(originHeader);
+  } catch (err) {
+    throw new HttpError(400, `${ORIGIN_HEADER}: ${(err as Error).message}`);
+  }
   try {
     const result = await publishModule(
       ctx.services.kv,
@@ -27,6 +38,7 @@ export async function uploadModule(ctx: RequestContext): Promise<Response> {
       ctx.actor(),
       ctx.request.body,
       ctx.services.limits,
+      origin,
     );
     ctx.services.invalidate();
     return json(result, 201);

@@ -21,6 +21,7 @@ import { keys } from "../store/keys.ts";
 import type { PinRecord, VersionRecord } from "../store/records.ts";
 import { type Actor, audit } from "./audit.ts";
 import { inspectStoredZip } from "./inspect_stored_zip.ts";
+import type { Origin } from "./origin.ts";
 import { ZipPrescan } from "./zip_prescan.ts";
 import { bumpGeneration } from "./state_cache.ts";
 
@@ -63,7 +64,8 @@ export interface PublishResult {
 
 /**
  * Publishes the zip streamed in `body` for `owner`. Throws {@link PublishError} for
- * refusals; on any failure, every chunk written for the upload is deleted.
+ * refusals; on any failure, every chunk written for the upload is deleted. An `origin`
+ * (already validated) is stored with the version.
  */
 export async function publishModule(
   kv: Deno.Kv,
@@ -71,6 +73,7 @@ export async function publishModule(
   actor: Actor,
   body: ReadableStream<Uint8Array> | null,
   limits: PublishLimits,
+  origin?: Origin,
 ): Promise<PublishResult> {
   const publisher = actor.name;
   const lease = await Lease.start(kv, owner, limits.stallMs);
@@ -100,6 +103,7 @@ export async function publishModule(
       retract: analysis.retract,
       time: new Date().toISOString(),
       publisher,
+      ...(origin ? { origin } : {}),
     };
     await commitVersion(kv, lease, owner, record, actor, limits.defaultQuota);
     return {

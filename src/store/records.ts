@@ -5,6 +5,7 @@
  */
 
 import type { Retraction } from "../gomod/modfile.ts";
+import type { Origin } from "../registry/origin.ts";
 
 /** A user or organisation: an owner namespace. */
 export interface UserRecord {
@@ -96,6 +97,8 @@ export interface VersionRecord {
   time: string;
   /** User who published. */
   publisher: string;
+  /** Where the publisher says the zip came from (`X-Modyard-Origin`), when they said. */
+  origin?: Origin;
 }
 
 /** The content a version is bound to, forever unless an admin lifts it. */
