@@ -4,7 +4,8 @@
 // before. `publish` from a git checkout sends it (credentials stripped from the remote URL),
 // and the real `go` command prints the Origin it received.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
-import { goPrerequisites, goSandbox, outputWithin } from "./helpers/go.ts";
+import { git } from "./helpers/git.ts";
+import { goPrerequisites, goSandbox } from "./helpers/go.ts";
 import { runMain, startTestServer, type TestServer } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 import { encodeOriginHeader, parseOriginHeader, stripCredentials } from "../src/registry/origin.ts";
@@ -183,30 +184,6 @@ Deno.test("upload with X-Modyard-Origin: .info and the packages API show it; wit
     await server.close();
   }
 });
-
-async function git(cwd: string, ...args: string[]): Promise<string> {
-  const out = await outputWithin(
-    "git",
-    {
-      args,
-      cwd,
-      env: {
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    },
-    60_000,
-    `git ${args[0]}`,
-  );
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return new TextDecoder().decode(out.stdout).trim();
-}
 
 /** A git repository with a root module (tag v1.0.0) and a subdirectory module (sub/v0.1.0). */
 async function makeRepo(): Promise<{ repo: string; hash: string }> {

@@ -4,12 +4,10 @@
 import { ChunkWriter, Lease } from "../src/store/blob_store.ts";
 import { keys } from "../src/store/keys.ts";
 import { assertEquals } from "./helpers/assert.ts";
-import { startTestServer } from "./helpers/server.ts";
+import { countKvKeys, startTestServer } from "./helpers/server.ts";
 
-async function chunksOf(kv: Deno.Kv, blobId: string): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix: keys.blob(blobId) })) n++;
-  return n;
+function chunksOf(kv: Deno.Kv, blobId: string): Promise<number> {
+  return countKvKeys(kv, keys.blob(blobId));
 }
 
 Deno.test("app.sweep() reclaims an abandoned upload's chunks, once", async () => {

@@ -3,30 +3,7 @@
 // ignored or uncommitted ones), and a dirty tree is refused without --allow-dirty.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
 import { runMain } from "./helpers/server.ts";
-import { outputWithin } from "./helpers/go.ts";
-
-async function sh(cwd: string, ...args: string[]) {
-  const out = await outputWithin(
-    "git",
-    {
-      args,
-      cwd,
-      env: {
-        GIT_AUTHOR_NAME: "t",
-        GIT_AUTHOR_EMAIL: "t@example.com",
-        GIT_COMMITTER_NAME: "t",
-        GIT_COMMITTER_EMAIL: "t@example.com",
-      },
-      stdout: "piped",
-      stderr: "piped",
-    },
-    60_000,
-    `git ${args[0]}`,
-  );
-  if (!out.success) {
-    throw new Error(`git ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-}
+import { git } from "./helpers/git.ts";
 
 function publish(cwd: string, ...args: string[]) {
   return runMain(["publish", ...args], { cwd });
@@ -40,17 +17,17 @@ function included(dryRun: string): string[] {
 Deno.test("publish from git: tagged files only, prefixed tags for a subdirectory module, dirty trees refused", async () => {
   const repo = await Deno.makeTempDir({ prefix: "modyard-git-" });
   try {
-    await sh(repo, "init", "-q");
+    await git(repo, "init", "-q");
     await Deno.writeTextFile(`${repo}/go.mod`, "module example.com/repo\n\ngo 1.19\n");
     await Deno.writeTextFile(`${repo}/repo.go`, "package repo\n");
     await Deno.writeTextFile(`${repo}/.gitignore`, ".env\nbuild/\n");
     await Deno.mkdir(`${repo}/sub`);
     await Deno.writeTextFile(`${repo}/sub/go.mod`, "module example.com/repo/sub\n");
     await Deno.writeTextFile(`${repo}/sub/sub.go`, "package sub\n");
-    await sh(repo, "add", "-A");
-    await sh(repo, "commit", "-q", "-m", "first");
-    await sh(repo, "tag", "v1.2.3");
-    await sh(repo, "tag", "sub/v0.4.0");
+    await git(repo, "add", "-A");
+    await git(repo, "commit", "-q", "-m", "first");
+    await git(repo, "tag", "v1.2.3");
+    await git(repo, "tag", "sub/v0.4.0");
 
     // Things that must never be published: a secret, build output, an untracked file.
     await Deno.writeTextFile(`${repo}/.env`, "SECRET=hunter2\n");
@@ -101,7 +78,7 @@ Deno.test("publish from git: tagged files only, prefixed tags for a subdirectory
     r = await publish(repo, "--version", "v1.2", "--allow-dirty", "--dry-run");
     assertEquals(r.code, 1);
     assertIncludes(r.stderr, 'version "v1.2" is not canonical (should be "v1.2.0")');
-    await sh(repo, "commit", "-q", "-am", "second");
+    await git(repo, "commit", "-q", "-am", "second");
     r = await publish(repo, "--dry-run", "--allow-dirty");
     assertEquals(r.code, 2);
     assertIncludes(r.stderr, "no tag vX.Y.Z points at HEAD");

@@ -3,6 +3,7 @@
 // heads trusted before; refusals are 502s that store nothing; `--upstream-nosumdb` exempts
 // paths; `/sumdb/<name>/…` is passed through for owners with pull-through on. The database is
 // tools/sumdbfixture (x/mod's sumdb.Server); the upstream proxy a counting modyard.
+import { countKvKeys } from "./helpers/server.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { keys } from "../src/store/keys.ts";
 import type { SumdbHeadRecord } from "../src/store/records.ts";
@@ -54,17 +55,11 @@ async function withDatabase(
   }
 }
 
-async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix })) n++;
-  return n;
-}
-
 /** Nothing of a refused fill is left: no cached file, chunk or upload lease. */
 async function assertNothingStored(kv: Deno.Kv): Promise<void> {
-  for (const kind of ["mod", "zip"]) assertEquals(await countKeys(kv, ["upstream", kind]), 0);
-  assertEquals(await countKeys(kv, ["blob"]), 0);
-  assertEquals(await countKeys(kv, ["upload"]), 0);
+  for (const kind of ["mod", "zip"]) assertEquals(await countKvKeys(kv, ["upstream", kind]), 0);
+  assertEquals(await countKvKeys(kv, ["blob"]), 0);
+  assertEquals(await countKvKeys(kv, ["upload"]), 0);
 }
 
 Deno.test("sumdb config: sum.golang.org by default, GOSUMDB syntax, off, GONOSUMDB patterns; bad values refused at startup", () => {
@@ -126,8 +121,8 @@ Deno.test({
       assertEquals((await fetchBytes(`${base}.info`)).status, 200);
       const counts = await db.counts();
       assertEquals(counts["lookup/public.example/dep@v1.0.0"], 1);
-      assertEquals(await countKeys(down.kv, ["upstream_sumdb_record"]), 1);
-      assertEquals(await countKeys(down.kv, ["upstream_sumdb_tile", db.name, 0]), 1);
+      assertEquals(await countKvKeys(down.kv, ["upstream_sumdb_record"]), 1);
+      assertEquals(await countKvKeys(down.kv, ["upstream_sumdb_tile", db.name, 0]), 1);
       const head = (await down.kv.get<SumdbHeadRecord>(keys.sumdbHead(db.name))).value;
       assertEquals(head?.n, 301);
       // Served from KV ever after, with no new lookup.
@@ -235,7 +230,7 @@ Deno.test({
       const kept = (await down.kv.get<SumdbHeadRecord>(keys.sumdbHead(db.name))).value!;
       assertEquals([kept.n, kept.hash], [trusted.n, trusted.hash]);
       // The first .mod stays cached; the second was not stored.
-      assertEquals(await countKeys(down.kv, ["upstream", "mod"]), 1);
+      assertEquals(await countKvKeys(down.kv, ["upstream", "mod"]), 1);
       assertEquals(
         (await down.kv.get(keys.upstreamFile("mod", "public.example/second", "v1.0.0"))).value,
         null,

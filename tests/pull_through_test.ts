@@ -2,6 +2,7 @@
 // pull-through on serves from hosting, what from the upstream, how often the upstream is
 // asked, and what happens when it fails or sends garbage. The upstream is a second modyard
 // behind a proxy that counts requests per path.
+import { countKvKeys } from "./helpers/server.ts";
 import { keys } from "../src/store/keys.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 import {
@@ -27,12 +28,6 @@ async function withServers(
     await down.close();
     await up.close();
   }
-}
-
-async function countKeys(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
-  let n = 0;
-  for await (const _ of kv.list({ prefix })) n++;
-  return n;
 }
 
 Deno.test("pull-through: hosted and upstream modules through one owner; the second fetch asks the upstream nothing", async () => {
@@ -74,7 +69,7 @@ Deno.test("pull-through: hosted and upstream modules through one owner; the seco
     const other = await fetchBytes(`${down.proxy("other")}/public.example/dep/@v/v1.2.0.zip`);
     assertEquals(other.bytes, zip);
     assertEquals(up.total(), before);
-    assertEquals(await countKeys(down.kv, ["upstream", "zip"]), 1);
+    assertEquals(await countKvKeys(down.kv, ["upstream", "zip"]), 1);
   });
 });
 
@@ -245,9 +240,9 @@ Deno.test("pull-through: a corrupt upstream zip answers 502 with the reason and 
       assertEquals(again.status, 502);
       assertEquals(up.counts.get(`${module}/@v/v1.0.0.zip`), 2);
     }
-    assertEquals(await countKeys(down.kv, ["upstream", "zip"]), 0);
-    assertEquals(await countKeys(down.kv, ["upload"]), 0);
-    assertEquals(await countKeys(down.kv, ["blob"]), 0);
+    assertEquals(await countKvKeys(down.kv, ["upstream", "zip"]), 0);
+    assertEquals(await countKvKeys(down.kv, ["upload"]), 0);
+    assertEquals(await countKvKeys(down.kv, ["blob"]), 0);
     assertEquals((await down.kv.get(keys.upstreamBytes())).value, null);
   });
 });
@@ -299,8 +294,8 @@ Deno.test("pull-through: a full cache budget refuses new fills with 503 and keep
     const r = await fetchBytes(`${base}/public.example/more/@v/v1.0.0.zip`);
     assertEquals(r.status, 503, r.text);
     assertIncludes(r.text, "cache is full");
-    assertEquals(await countKeys(down.kv, ["upstream", "zip"]), 1);
-    assertEquals(await countKeys(down.kv, ["blob"]), 1 * Math.ceil(zip.byteLength / 64_000));
+    assertEquals(await countKvKeys(down.kv, ["upstream", "zip"]), 1);
+    assertEquals(await countKvKeys(down.kv, ["blob"]), 1 * Math.ceil(zip.byteLength / 64_000));
     // What is cached is still served.
     assertEquals((await fetchBytes(`${base}/public.example/small/@v/v1.0.0.zip`)).bytes, zip);
   } finally {
@@ -393,7 +388,7 @@ Deno.test("pull-through: an .info naming another version is refused (502, nothin
     const r = await fetchBytes(`${down.proxy("acme")}/public.example/liar/@v/v1.0.0.info`);
     assertEquals(r.status, 502, r.text);
     assertIncludes(r.text, `names version "v1.0.1"`);
-    assertEquals(await countKeys(down.kv, ["upstream"]), 0);
+    assertEquals(await countKvKeys(down.kv, ["upstream"]), 0);
     assertEquals((await down.kv.get(keys.upstreamBytes())).value, null);
   });
   const { promise: never, resolve: release } = Promise.withResolvers<Response>();

@@ -281,12 +281,17 @@ export function stalledUpload(
 export async function countKeys(kvPath: string, prefix: string): Promise<number> {
   const kv = await Deno.openKv(kvPath);
   try {
-    let n = 0;
-    for await (const _ of kv.list({ prefix: [prefix] })) n++;
-    return n;
+    return await countKvKeys(kv, [prefix]);
   } finally {
     kv.close();
   }
+}
+
+/** Counts the keys under `prefix` of an open store. */
+export async function countKvKeys(kv: Deno.Kv, prefix: Deno.KvKey): Promise<number> {
+  let n = 0;
+  for await (const _ of kv.list({ prefix })) n++;
+  return n;
 }
 
 /** Polls until `probe` is true (5 s at most); returns whether it became true. */
