@@ -397,7 +397,39 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         token: options.metricsToken ?? "",
         principal: () => principalFor(ctx.request, ctx.client),
       }, scrape),
+  }, {
+    // The web UI: every path outside /api/ the routes above leave, loaded on first use so
+    // that its templates and Markdown libraries cost nothing at start-up. It authenticates
+    // with its own session cookie; the Authorization header is not read there.
+    methods: ["GET", "HEAD", "POST"],
+    match: (path) => path.startsWith("/api/") ? null : { "0": path.slice(1) },
+    kind: "ui",
+    ownAuth: true,
+    handler: async (ctx) => {
+      const { serveUi } = await import("./web/ui.ts");
+      return await serveUi(ctx, { passwordGate, logger });
+    },
   }];
+
+  /**
+   * The gate of one password check by `client` at `user`: counted before the slow check
+   * runs; a 429 while this client, this name, or this client at any name is over its limits.
+   */
+  function passwordGate(client: string, user: string): SlowCheckGate<Attempt> {
+    return {
+      admit() {
+        const counted = throttle.begin(client, user);
+        if ("retryAfter" in counted) {
+          throw new HttpError(429, "too many failed authentication attempts; try again later", {
+            "retry-after": String(counted.retryAfter),
+          });
+        }
+        return counted;
+      },
+      succeeded: (attempt) => throttle.succeeded(attempt),
+      cancelled: (attempt) => throttle.cancelled(attempt),
+    };
+  }
 
   /**
    * Who the request comes from: `null` without credentials; a 401 for wrong ones; a 429
@@ -415,21 +447,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     // Passwords can be guessed; 160-bit tokens cannot, so a valid token is never held up
     // by failures someone else caused from the same address or at the same name. A password
     // attempt is counted when its slow check is about to run, before it runs.
-    const gate: SlowCheckGate<Attempt> | undefined = credentials.kind === "basic"
-      ? {
-        admit() {
-          const counted = throttle.begin(client, credentials.user);
-          if ("retryAfter" in counted) {
-            throw new HttpError(429, "too many failed authentication attempts; try again later", {
-              "retry-after": String(counted.retryAfter),
-            });
-          }
-          return counted;
-        },
-        succeeded: (attempt) => throttle.succeeded(attempt),
-        cancelled: (attempt) => throttle.cancelled(attempt),
-      }
-      : undefined;
+    const gate = credentials.kind === "basic" ? passwordGate(client, credentials.user) : undefined;
     const principal = await services.auth.authenticate(credentials, gate);
     if (!principal) throw new HttpError(401, "invalid credentials", BASIC_CHALLENGE);
     return principal;

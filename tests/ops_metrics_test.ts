@@ -73,7 +73,7 @@ Deno.test("/metrics counts exactly the requests made, by route kind and status, 
     assertEquals(await status(`${proxy}/@v/list`), 200);
     assertEquals(await status(`${proxy}/@v/v1.0.0.zip`), 200);
     assertEquals(await status(`${proxy}/@v/v9.9.9.mod`), 404);
-    assertEquals(await status(`${server.url}/no/such/path`), 404);
+    assertEquals(await status(`${server.url}/api/no/such/path`), 404);
     assertEquals(await status(`${server.url}/healthz`, { method: "POST" }), 405);
     assertEquals(await status(`${server.url}/healthz`), 200);
 

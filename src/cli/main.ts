@@ -60,6 +60,14 @@ commands:
   publish [DIR] --url URL --owner OWNER [--version vX.Y.Z] [--module PATH]
           [--allow-dirty] [--dry-run] [--out FILE] [--token-stdin]
                                          build the module zip from source and upload it
+  login URL [--owner OWNER] [--user NAME] [--password-stdin] [--apply]
+                                         create a token, write it to .netrc, print the go settings
+  logout URL                             revoke the login's token and remove its .netrc entry
+  webhook add OWNER URL --events publish,delete[,pin.clear,owner.visibility] --secret-stdin
+  webhook list OWNER
+  webhook remove OWNER ID
+  webhook deliveries OWNER ID            the last deliveries and every attempt
+  webhook redeliver OWNER ID DELIVERY_ID
   gc                                     remove the chunks of abandoned uploads and deleted versions
   sumdb enable OWNER [--name NAME]       start the owner's own checksum database (idempotent):
                                          appends every version it ever had, prints the settings
@@ -111,6 +119,11 @@ export async function runCli(args: string[]): Promise<number> {
         tokenStdin: flags.has("token-stdin"),
       });
     }
+    if (command === "login" || command === "logout") {
+      // A client of a running server over HTTP: no store is opened.
+      const { loginCommand } = await import("./login.ts");
+      return await loginCommand(command, positional.slice(1), flags);
+    }
     if (command === "serve") {
       const running = await startServer(config);
       await running.server.finished;
@@ -148,6 +161,10 @@ async function runAdmin(
     return args[i];
   };
   const opsArgs = sub === undefined ? args : [sub, ...args];
+  if (command === "webhook") {
+    const { webhookCommand } = await import("./webhook_commands.ts");
+    return await webhookCommand(kv, sub, args, flags, config);
+  }
   switch (command) {
     case "verify":
       return await verifyCommand(kv, opsArgs, flags.has("repair"));
@@ -422,6 +439,8 @@ function splitFlags(args: string[]): { positional: string[]; flags: Map<string, 
     "module",
     "out",
     "cursor",
+    "user",
+    "events",
   ]);
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z-]+)(?:=(.*))?$/.exec(args[i]);

@@ -22,6 +22,7 @@ export const ROUTE_KINDS = [
   "healthz",
   "readyz",
   "metrics",
+  "ui",
   "not_found",
 ] as const;
 

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { RESERVED_NAMES } from "./reserved_names.ts";
 import { keys } from "../store/keys.ts";
 import type {
   MemberRecord,
@@ -25,8 +26,6 @@ export class AccountError extends Error {
     this.name = "AccountError";
   }
 }
-
-const RESERVED_NAMES = new Set(["admin", "api", "healthz", "static", "assets", "login", "-"]);
 
 /**
  * Checks an owner name: 1–64 characters of lowercase letters, digits, `-`, `_`, `.`,
