@@ -185,6 +185,57 @@ Deno.test("upload with X-Modyard-Origin: .info and the packages API show it; wit
   }
 });
 
+Deno.test("a version deleted and published again with another Origin answers the new .info, not 304 on the old tag", async () => {
+  const server = await startTestServer();
+  try {
+    const auth = await server.user("alice");
+    const zip = await moduleZip(MOD, "v1.0.0", { "go.mod": `module ${MOD}\n` });
+    const put = (hash: string) =>
+      fetch(`${server.url}/api/packages/alice/go/upload`, {
+        method: "PUT",
+        body: zip as Uint8Array<ArrayBuffer>,
+        headers: {
+          authorization: auth,
+          "x-modyard-origin": JSON.stringify({
+            VCS: "git",
+            URL: "https://git.example/r",
+            Hash: hash,
+          }),
+        },
+      });
+    const first = await put(SHA1);
+    assertEquals(first.status, 201, await first.text());
+    const old = await info(server, "v1.0.0");
+    const oldTag = old.headers.get("etag")!;
+    assertEquals((await old.json()).Origin.Hash, SHA1);
+
+    const del = await fetch(`${server.url}/api/v1/packages/alice/go/${MOD}/v1.0.0`, {
+      method: "DELETE",
+      headers: { authorization: auth },
+    });
+    assertEquals(del.status, 204, await del.text());
+    // The same bytes (the pin allows them) from another commit.
+    const other = "f".repeat(40);
+    const again = await put(other);
+    assertEquals(again.status, 201, await again.text());
+
+    const res = await fetch(`${server.proxy("alice")}/${MOD}/@v/v1.0.0.info`, {
+      headers: { "if-none-match": oldTag },
+    });
+    assertEquals(res.status, 200);
+    assertEquals((await res.json()).Origin.Hash, other);
+    const tag = res.headers.get("etag")!;
+    assertEquals(tag === oldTag, false);
+    const cached = await fetch(`${server.proxy("alice")}/${MOD}/@v/v1.0.0.info`, {
+      headers: { "if-none-match": tag },
+    });
+    await cached.body?.cancel();
+    assertEquals(cached.status, 304);
+  } finally {
+    await server.close();
+  }
+});
+
 /** A git repository with a root module (tag v1.0.0) and a subdirectory module (sub/v0.1.0). */
 async function makeRepo(): Promise<{ repo: string; hash: string }> {
   const repo = await Deno.makeTempDir({ prefix: "modyard-origin-" });

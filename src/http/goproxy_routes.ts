@@ -11,7 +11,7 @@ import type { PullThroughRequest } from "../upstream/pull_through.ts";
 import { UpstreamError } from "../upstream/upstream_error.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
-import { type CachePolicy, notModified, reply, respond } from "./responses.ts";
+import { bodyTag, type CachePolicy, notModified, reply, respond } from "./responses.ts";
 
 /** A parsed GOPROXY request path. */
 export type ProxyRequest =
@@ -101,8 +101,13 @@ export async function serveProxyRequest(ctx: RequestContext, rest: string): Prom
     policy = { kind: "immutable", etag, isPrivate };
   }
   switch (req.kind) {
-    case "info":
-      return reply(ctx, infoBody(record), JSON_TYPE, policy);
+    case "info": {
+      // Not the zip's h1: a version deleted and published again with the same bytes gets a
+      // new Time (and maybe another Origin), so the tag follows this body.
+      const body = infoBody(record);
+      const tagged = policy.kind === "immutable" ? { ...policy, etag: bodyTag(body) } : policy;
+      return reply(ctx, body, JSON_TYPE, tagged);
+    }
     case "mod":
       return reply(ctx, await modules.goMod(record), TEXT, policy);
     case "zip": {

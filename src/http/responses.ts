@@ -6,6 +6,8 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
+
 /** How a response may be cached by clients. */
 export type CachePolicy =
   | { kind: "mutable"; isPrivate: boolean }
@@ -25,6 +27,14 @@ export interface Reply {
   contentType: string;
   /** Client caching policy. */
   policy: CachePolicy;
+}
+
+/**
+ * An entity tag for a small body: `b-` and 27 characters of the base64url SHA-256 of its
+ * text (for answers whose bytes are not named by a checksum of their own).
+ */
+export function bodyTag(body: string): string {
+  return "b-" + createHash("sha256").update(body).digest("base64url").slice(0, 27);
 }
 
 /** Headers for a caching policy, as name/value pairs. */
