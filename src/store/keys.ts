@@ -10,6 +10,8 @@
  * | `["member", org, user]` | {@link import("./records.ts").MemberRecord} |
  * | `["token", sha256hex]` | {@link import("./records.ts").TokenRecord} |
  * | `["user_token", user, tokenId]` | sha256hex of that token (for listing and revoking) |
+ * | `["session", sha256hex]` | a web UI session, under the SHA-256 of its cookie value (expiring) |
+ * | `["user_session", user, sha256hex]` | epoch ms a user's session expires (for the per-user cap and sign-out) |
  * | `["upload", blobId]` | {@link import("./records.ts").UploadLease} of an upload in progress |
  * | `["reclaim", blobId]` | {@link import("./blob_store.ts").ReclaimMarker}: chunks to delete |
  * | `["blob", blobId, part, index]` | one chunk (≤ 64,000 bytes) of a blob part (`zip`, `mod`) |
@@ -35,6 +37,11 @@
  * | `["upstream_sumdb_head", name]` | {@link import("./records.ts").SumdbHeadRecord}: the newest verified head of an upstream checksum database |
  * | `["upstream_sumdb_tile", name, level, n]` | `Uint8Array`: a full, authenticated hash tile (height 8, 8,192 bytes, immutable) |
  * | `["upstream_sumdb_record", name, module, version]` | {@link import("./records.ts").SumdbRecordEntry}: a verified record of a module version |
+ * | `["webhook", owner, id]` | {@link import("./records.ts").WebhookRecord}: an owner's webhook (URL, events, secret) |
+ * | `["webhook_index", owner]` | {@link import("./records.ts").WebhookIndex}: the owner's webhook ids and events (the one key a change reads) |
+ * | `["webhook_outbox", eventId]` | {@link import("./records.ts").OutboxEvent}: an event written with the change that caused it, not yet fanned out |
+ * | `["webhook_delivery", owner, webhookId, deliveryId]` | {@link import("./records.ts").DeliveryRecord}: one delivery and its attempts (the last 50 per webhook) |
+ * | `["webhook_queue", dueMs, owner, webhookId, deliveryId]` | `1`: a delivery due (or leased until) `dueMs` |
  *
  * @module
  */
@@ -55,6 +62,9 @@ export const keys = {
   token: (hash: string): Deno.KvKey => ["token", hash],
   userToken: (user: string, id: string): Deno.KvKey => ["user_token", user, id],
   userTokens: (user: string): Deno.KvKey => ["user_token", user],
+  session: (hash: string): Deno.KvKey => ["session", hash],
+  userSession: (user: string, hash: string): Deno.KvKey => ["user_session", user, hash],
+  userSessions: (user: string): Deno.KvKey => ["user_session", user],
   upload: (blobId: string): Deno.KvKey => ["upload", blobId],
   uploads: (): Deno.KvKey => ["upload"],
   reclaim: (blobId: string): Deno.KvKey => ["reclaim", blobId],
@@ -164,6 +174,37 @@ export const keys = {
     module,
     version,
   ],
+  // Webhooks (src/webhooks/).
+  webhook: (owner: string, id: string): Deno.KvKey => ["webhook", owner, id],
+  webhooks: (owner: string): Deno.KvKey => ["webhook", owner],
+  webhookIndex: (owner: string): Deno.KvKey => ["webhook_index", owner],
+  webhookOutbox: (eventId: string): Deno.KvKey => ["webhook_outbox", eventId],
+  webhookOutboxes: (): Deno.KvKey => ["webhook_outbox"],
+  webhookDelivery: (owner: string, webhookId: string, deliveryId: string): Deno.KvKey => [
+    "webhook_delivery",
+    owner,
+    webhookId,
+    deliveryId,
+  ],
+  webhookDeliveries: (owner: string, webhookId: string): Deno.KvKey => [
+    "webhook_delivery",
+    owner,
+    webhookId,
+  ],
+  webhookQueue: (
+    dueMs: number,
+    owner: string,
+    webhookId: string,
+    deliveryId: string,
+  ): Deno.KvKey => [
+    "webhook_queue",
+    dueMs,
+    owner,
+    webhookId,
+    deliveryId,
+  ],
+  webhookQueueStart: (): Deno.KvKey => ["webhook_queue"],
+  webhookQueueUntil: (dueMs: number): Deno.KvKey => ["webhook_queue", dueMs],
 };
 
 /** The immutable GOPROXY files the pull-through cache keeps. */
