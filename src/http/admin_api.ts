@@ -25,7 +25,9 @@ import {
 } from "../registry/accounts.ts";
 import { unescapeCase } from "../gomod/path.ts";
 import { NotFoundError } from "../registry/lifecycle.ts";
-import type { UserRecord } from "../store/records.ts";
+import type { TokenRecord, UserRecord } from "../store/records.ts";
+import { keys } from "../store/keys.ts";
+import { TOKEN_PREFIX, tokenHash } from "../registry/secrets.ts";
 import {
   type CachedVersion,
   evictCached,
@@ -39,6 +41,7 @@ import {
   setPrivatePaths,
   setPullThrough,
 } from "../upstream/owner_settings.ts";
+import { parseAuthorization } from "./credentials.ts";
 import { BASIC_CHALLENGE, HttpError } from "./http_error.ts";
 import { readJsonObject } from "./json_body.ts";
 import { json } from "./responses.ts";
@@ -302,12 +305,48 @@ export async function userTokens(ctx: RequestContext): Promise<Response> {
   }, 201);
 }
 
-/** `DELETE /api/v1/user/tokens/{id}`. */
+/**
+ * `DELETE /api/v1/user/tokens/{id}`; `{id}` = `current` revokes the token the request
+ * authenticated with (any scope: a token may always end itself; `logout` uses it), 400
+ * when it authenticated with a password.
+ */
 export async function userRevokeToken(ctx: RequestContext): Promise<Response> {
-  const user = requireWriter(ctx);
-  await account(() => revokeToken(ctx.services.kv, user, ctx.params.id, ctx.actor()));
+  const current = ctx.params.id === "current";
+  const user = current ? requireTokenUser(ctx) : requireWriter(ctx);
+  const id = current ? await presentedTokenId(ctx) : ctx.params.id;
+  await account(() => revokeToken(ctx.services.kv, user, id, ctx.actor()));
   ctx.services.invalidate();
   return new Response(null, { status: 204 });
+}
+
+function requireTokenUser(ctx: RequestContext): string {
+  const p = ctx.principal;
+  if (!p || p.via === "bootstrap") {
+    throw new HttpError(401, "authentication required", BASIC_CHALLENGE);
+  }
+  if (p.via !== "token") {
+    throw new HttpError(
+      400,
+      "this request authenticated with a password, not a token: name the token id to revoke",
+    );
+  }
+  return p.user.name;
+}
+
+/** The id of the token the (token-authenticated) request presented. */
+async function presentedTokenId(ctx: RequestContext): Promise<string> {
+  const c = parseAuthorization(ctx.request.headers.get("authorization"));
+  const token = c === null
+    ? ""
+    : c.kind === "token"
+    ? c.token
+    : c.secret === "" && c.user.startsWith(TOKEN_PREFIX)
+    ? c.user
+    : c.secret;
+  const record = (await ctx.services.kv.get<TokenRecord>(keys.token(tokenHash(token)))).value;
+  // Revoked between authentication and here: as if it had never authenticated.
+  if (!record) throw new HttpError(401, "authentication required", BASIC_CHALLENGE);
+  return record.id;
 }
 
 /** Rows of a cache listing page when the request names no `limit`. */
