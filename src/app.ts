@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
@@ -65,6 +65,18 @@ import { declaredLength, RequestObserver } from "./ops/request_observer.ts";
 import { goproxyKind, type RouteKind } from "./ops/route_kind.ts";
 import { readUpstreamBytes, readUsageTotals, type StoreSize } from "./ops/store_size.ts";
 import { otelEnabled } from "./ops/trace_span.ts";
+import {
+  ownerWebhook,
+  ownerWebhooks,
+  webhookDeliveries,
+  webhookRedeliver,
+} from "./http/webhook_api.ts";
+import {
+  DEFAULT_WEBHOOK_TIMING,
+  WebhookDispatcher,
+  type WebhookSettings,
+} from "./webhooks/dispatcher.ts";
+import { SecretBox } from "./webhooks/secret_box.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
 export interface AppOptions {
@@ -106,6 +118,8 @@ export interface AppOptions {
   readyDeadlineMs?: number;
   /** The read `/readyz` makes (tests inject a hanging one); default: one small key. */
   readyProbe?: () => Promise<unknown>;
+  /** Webhook delivery settings (defaults: 8 attempts, 30 s first backoff, 10 s timeout, no private targets). */
+  webhooks?: Partial<Omit<WebhookSettings, "box">> & { key?: string };
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -137,6 +151,32 @@ export function appOptionsFrom(config: Config): AppOptions {
     metricsToken: config.metricsToken,
     logFormat: config.logFormat,
     logLevel: config.logLevel,
+    webhooks: {
+      attempts: config.webhookAttempts,
+      backoffMs: config.webhookBackoffMs,
+      timeoutMs: config.webhookTimeoutSeconds * 1000,
+      allowPrivate: config.webhookAllowPrivate,
+      // A secret: from the environment only, never a flag.
+      key: Deno.env.get("MODYARD_WEBHOOK_KEY") || undefined,
+    },
+  };
+}
+
+/** The webhook settings of the app options; a bad `MODYARD_WEBHOOK_KEY` is a {@link ConfigError}. */
+function webhookSettingsOf(options: AppOptions): WebhookSettings {
+  const w = options.webhooks ?? {};
+  let box: SecretBox;
+  try {
+    box = new SecretBox(w.key);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return {
+    attempts: w.attempts ?? DEFAULT_WEBHOOK_TIMING.attempts,
+    backoffMs: w.backoffMs ?? DEFAULT_WEBHOOK_TIMING.backoffMs,
+    timeoutMs: w.timeoutMs ?? DEFAULT_WEBHOOK_TIMING.timeoutMs,
+    allowPrivate: w.allowPrivate ?? false,
+    box,
   };
 }
 
@@ -328,6 +368,9 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const logger = options.logger ??
     new Logger({ format: options.logFormat ?? "text", level: options.logLevel ?? "error" });
   const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
+  const webhooks = webhookSettingsOf(options);
+  const dispatcher = new WebhookDispatcher(kv, webhooks, logger);
+  dispatcher.start();
   const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };
   /** One sweep of abandoned uploads and deleted versions' chunks; resolves to blobs reclaimed. */
   const sweep = async (): Promise<number> => {
@@ -397,6 +440,26 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         token: options.metricsToken ?? "",
         principal: () => principalFor(ctx.request, ctx.client),
       }, scrape),
+  }, {
+    methods: ["GET", "HEAD", "POST"],
+    match: compilePattern("/api/v1/owners/:owner/webhooks"),
+    kind: "webhooks",
+    handler: (ctx) => ownerWebhooks(ctx, webhooks),
+  }, {
+    methods: ["DELETE"],
+    match: compilePattern("/api/v1/owners/:owner/webhooks/:id"),
+    kind: "webhooks",
+    handler: (ctx) => ownerWebhook(ctx),
+  }, {
+    methods: ["GET", "HEAD"],
+    match: compilePattern("/api/v1/owners/:owner/webhooks/:id/deliveries"),
+    kind: "webhooks",
+    handler: (ctx) => webhookDeliveries(ctx),
+  }, {
+    methods: ["POST"],
+    match: compilePattern("/api/v1/owners/:owner/webhooks/:id/deliveries/:delivery/redeliver"),
+    kind: "webhooks",
+    handler: (ctx) => webhookRedeliver(ctx, webhooks),
   }, {
     // The web UI: every path outside /api/ the routes above leave, loaded on first use so
     // that its templates and Markdown libraries cost nothing at start-up. It authenticates
@@ -579,6 +642,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     async close() {
       cache.close();
       if (sweeper !== undefined) clearInterval(sweeper);
+      await dispatcher.close();
       try {
         await services.modules.close();
       } catch (err) {

@@ -65,6 +65,14 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   /** A bearer token that may read `/metrics` from anywhere; `""`: none. */
   metricsToken: string;
+  /** Attempts per webhook delivery. */
+  webhookAttempts: number;
+  /** Milliseconds before a webhook delivery's first retry, doubled for each further one. */
+  webhookBackoffMs: number;
+  /** Seconds one webhook attempt may take. */
+  webhookTimeoutSeconds: number;
+  /** Whether webhooks may reach loopback and private addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 /** Accepted `--log-format` values. */
@@ -88,7 +96,8 @@ interface Setting {
   flag: string;
   env: string;
   key: keyof Config;
-  kind: "string" | "int";
+  /** `bool`: the flag alone means true; `--flag=0` and the variable say 1/true or 0/false. */
+  kind: "string" | "int" | "bool";
   fallback: string;
   help: string;
   /** For whole numbers: the accepted range (inclusive). */
@@ -298,6 +307,42 @@ export const SETTINGS: readonly Setting[] = [
     help:
       "bearer token that may read /metrics from anywhere (without it: loopback peers without forwarding headers, and admins)",
   },
+  {
+    flag: "webhook-attempts",
+    env: "MODYARD_WEBHOOK_ATTEMPTS",
+    key: "webhookAttempts",
+    kind: "int",
+    fallback: "8",
+    help: "attempts per webhook delivery before it is marked failed",
+    range: [1, 20],
+  },
+  {
+    flag: "webhook-backoff",
+    env: "MODYARD_WEBHOOK_BACKOFF",
+    key: "webhookBackoffMs",
+    kind: "int",
+    fallback: "30000",
+    help:
+      "milliseconds before a webhook delivery's first retry, doubled for each further one (8 attempts: about an hour)",
+    range: [10, 86_400_000],
+  },
+  {
+    flag: "webhook-timeout",
+    env: "MODYARD_WEBHOOK_TIMEOUT",
+    key: "webhookTimeoutSeconds",
+    kind: "int",
+    fallback: "10",
+    help: "seconds one webhook attempt may take, answer included",
+    range: [1, 120],
+  },
+  {
+    flag: "webhook-allow-private",
+    env: "MODYARD_WEBHOOK_ALLOW_PRIVATE",
+    key: "webhookAllowPrivate",
+    kind: "bool",
+    fallback: "0",
+    help: "let webhooks reach loopback, private and link-local addresses (1; default 0: refused)",
+  },
 ];
 
 /**
@@ -325,6 +370,7 @@ export function loadConfig(
       continue;
     }
     let value = m[2];
+    if (value === undefined && setting.kind === "bool") value = "1";
     if (value === undefined) {
       if (i + 1 >= args.length) throw new ConfigError(`--${setting.flag} needs a value`);
       value = args[++i];
@@ -350,6 +396,11 @@ export function loadConfig(
         );
       }
       config[s.key] = n;
+    } else if (s.kind === "bool") {
+      if (!/^(1|0|true|false)$/.test(raw)) {
+        throw new ConfigError(`--${s.flag} / ${s.env} must be 1 or 0, not ${quote(raw)}`);
+      }
+      (config as Record<string, unknown>)[s.key] = raw === "1" || raw === "true";
     } else {
       config[s.key] = raw;
     }

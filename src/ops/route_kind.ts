@@ -19,6 +19,7 @@ export const ROUTE_KINDS = [
   "packages_api",
   "admin",
   "tokens",
+  "webhooks",
   "healthz",
   "readyz",
   "metrics",

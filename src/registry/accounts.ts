@@ -17,6 +17,7 @@ import { deleteVersion, NotFoundError } from "./lifecycle.ts";
 import { hashPassword, newToken, tokenHash } from "./secrets.ts";
 import { type Actor, audit, CLI_ACTOR } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
+import { addWebhookEvent, readWebhookIndex } from "../webhooks/outbox.ts";
 
 /** Thrown for a request the account rules refuse; the message says why. */
 export class AccountError extends Error {
@@ -275,12 +276,14 @@ export async function updateUser(
   name: string,
   change: (user: UserRecord) => UserRecord | Promise<UserRecord>,
   audited?: { actor: Actor; action: string; detail?: Record<string, string> },
+  extend?: (op: Deno.AtomicOperation, before: UserRecord, after: UserRecord) => Promise<void>,
 ): Promise<UserRecord> {
   for (;;) {
     const entry = await requireUser(kv, name);
     const next = await change({ ...entry.value });
     const op = kv.atomic().check(entry).set(entry.key, next);
     if (audited) audit(op, audited.actor, audited.action, name, audited.detail);
+    if (extend) await extend(op, entry.value, next);
     const res = await bumpGeneration(op).commit();
     if (res.ok) return next;
   }
@@ -418,6 +421,14 @@ export async function setVisibility(
     actor,
     action: "visibility.change",
     detail: { visibility },
+  }, async (op, old) => {
+    if (old.visibility === visibility) return;
+    addWebhookEvent(op, await readWebhookIndex(kv, owner), {
+      owner,
+      event: "owner.visibility",
+      actor: actor.name,
+      fields: { visibility, previous: old.visibility },
+    });
   });
   return before;
 }

@@ -12,6 +12,8 @@ import type { LoggedVersion, PinRecord, VersionRecord } from "../store/records.t
 import type { ReclaimMarker } from "../store/blob_store.ts";
 import { type Actor, audit } from "./audit.ts";
 import { bumpGeneration } from "./state_cache.ts";
+import { addWebhookEvent, webhookIndexKey } from "../webhooks/outbox.ts";
+import type { WebhookIndex } from "../store/records.ts";
 
 /** Thrown when the thing to change does not exist. */
 export class NotFoundError extends Error {
@@ -43,10 +45,13 @@ export async function deleteVersion(
 ): Promise<VersionRecord> {
   if (!fitsKeyLimits(module, version)) throw new NotFoundError(`${module}@${version}: not found`);
   for (;;) {
-    const [entry, pin, moduleCount] = await kv.getMany<[VersionRecord, PinRecord, Deno.KvU64]>([
+    const [entry, pin, moduleCount, hooks] = await kv.getMany<
+      [VersionRecord, PinRecord, Deno.KvU64, WebhookIndex]
+    >([
       keys.version(owner, module, version),
       keys.pin(owner, module, version),
       keys.module(owner, module),
+      webhookIndexKey(owner),
     ]);
     const record = entry.value;
     if (!record) throw new NotFoundError(`${module}@${version}: not found`);
@@ -70,6 +75,12 @@ export async function deleteVersion(
       op.sum(keys.module(owner, module), minus(1n));
     }
     audit(op, actor, "delete", `${owner}/${module}@${version}`, { h1: record.h1 });
+    addWebhookEvent(op, hooks, {
+      owner,
+      event: "delete",
+      actor: actor.name,
+      fields: { module, version, h1: record.h1 },
+    });
     if ((await bumpGeneration(op).commit()).ok) return record;
   }
 }
@@ -99,10 +110,13 @@ export async function clearPin(
     throw new NotFoundError(`${owner}/${module}@${version} has no pin`);
   }
   for (;;) {
-    const [pin, live, logged] = await kv.getMany<[PinRecord, VersionRecord, LoggedVersion]>([
+    const [pin, live, logged, hooks] = await kv.getMany<
+      [PinRecord, VersionRecord, LoggedVersion, WebhookIndex]
+    >([
       keys.pin(owner, module, version),
       keys.version(owner, module, version),
       keys.logEntry(owner, module, version),
+      webhookIndexKey(owner),
     ]);
     if (logged.value) {
       throw new PinInLogError(
@@ -118,6 +132,12 @@ export async function clearPin(
     }
     const op = kv.atomic().check(pin).check(live).check(logged).delete(pin.key);
     audit(op, actor, "pin.clear", `${owner}/${module}@${version}`, { h1: pin.value.h1 });
+    addWebhookEvent(op, hooks, {
+      owner,
+      event: "pin.clear",
+      actor: actor.name,
+      fields: { module, version, h1: pin.value.h1 },
+    });
     if ((await bumpGeneration(op).commit()).ok) return pin.value;
   }
 }

@@ -24,6 +24,8 @@ import { inspectStoredZip } from "./inspect_stored_zip.ts";
 import type { Origin } from "./origin.ts";
 import { ZipPrescan } from "./zip_prescan.ts";
 import { bumpGeneration } from "./state_cache.ts";
+import { addWebhookEvent, webhookIndexKey } from "../webhooks/outbox.ts";
+import type { WebhookIndex } from "../store/records.ts";
 
 /** Why a publish was refused: the HTTP status and a plain-text reason. */
 export class PublishError extends Error {
@@ -141,16 +143,26 @@ async function commitVersion(
   const versionKey = keys.version(owner, module, version);
   const item = { module, version, h1: record.h1, goModH1: record.goModH1 };
   for (;;) {
-    const [existing, pin, moduleCount, quota, bytes, logMeta, logHead, logged] = await kv.getMany<
-      [VersionRecord, PinRecord, Deno.KvU64, number, Deno.KvU64, ...PublishLogValues]
-    >([
-      versionKey,
-      keys.pin(owner, module, version),
-      keys.module(owner, module),
-      keys.quota(owner),
-      keys.counter(owner, "bytes"),
-      ...publishLogKeys(owner, module, version),
-    ]);
+    const [existing, pin, moduleCount, quota, bytes, logMeta, logHead, logged, hooks] = await kv
+      .getMany<
+        [
+          VersionRecord,
+          PinRecord,
+          Deno.KvU64,
+          number,
+          Deno.KvU64,
+          ...PublishLogValues,
+          WebhookIndex,
+        ]
+      >([
+        versionKey,
+        keys.pin(owner, module, version),
+        keys.module(owner, module),
+        keys.quota(owner),
+        keys.counter(owner, "bytes"),
+        ...publishLogKeys(owner, module, version),
+        webhookIndexKey(owner),
+      ]);
     if (existing.value) throw conflict(owner, record, existing.value.h1);
     const loggedH1 = loggedH1Conflict(logged.value, item);
     if (loggedH1 !== null) {
@@ -192,6 +204,12 @@ async function commitVersion(
       if (firstOfModule) op.sum(keys.counter(owner, "modules"), 1n);
       addPublishAppend(op, owner, [logMeta, logHead, logged], item);
       audit(op, actor, "publish", `${owner}/${module}@${version}`, { h1: record.h1 });
+      addWebhookEvent(op, hooks, {
+        owner,
+        event: "publish",
+        actor: actor.name,
+        fields: { module, version, h1: record.h1, gomod_h1: record.goModH1, sha256: record.sha256 },
+      });
       return bumpGeneration(op);
     });
     if (res.ok) return;

@@ -238,3 +238,97 @@ export interface LoggedVersion {
   /** The record's text: `<module> <version> <h1>\n<module> <version>/go.mod <h1>\n`. */
   text: string;
 }
+
+// Webhooks (src/webhooks/).
+
+/** The events an owner's webhook can subscribe to. */
+export type WebhookEventName = "publish" | "delete" | "pin.clear" | "owner.visibility";
+
+/** A webhook secret as stored: sealed with the server's webhook key, or plain without one. */
+export type StoredSecret =
+  | { kind: "plain"; value: string }
+  | { kind: "sealed"; iv: string; data: string };
+
+/** An owner's webhook. */
+export interface WebhookRecord {
+  /** Random public id (12 hex digits). */
+  id: string;
+  /** The owner whose events it receives. */
+  owner: string;
+  /** Where deliveries are POSTed (http or https). */
+  url: string;
+  /** The events it receives. */
+  events: WebhookEventName[];
+  /** The HMAC key of its signatures. Never answered by the API. */
+  secret: StoredSecret;
+  /** ISO creation time. */
+  createdAt: string;
+  /** Who created it. */
+  createdBy: string;
+}
+
+/** The webhooks of an owner and their events: the one small key a change reads. */
+export interface WebhookIndex {
+  /** One entry per webhook. */
+  hooks: { id: string; events: WebhookEventName[] }[];
+}
+
+/** An event written in the same commit as the change that caused it. */
+export interface OutboxEvent {
+  /** Event id (time-sortable). */
+  id: string;
+  /** The owner it happened to. */
+  owner: string;
+  /** What happened. */
+  event: WebhookEventName;
+  /** ISO time. */
+  time: string;
+  /** Who did it. */
+  actor: string;
+  /** Facts of the event (module, version, h1, visibility…), copied into the JSON body. */
+  fields: Record<string, string>;
+}
+
+/** One attempt of a delivery. */
+export interface DeliveryAttempt {
+  /** ISO start time. */
+  at: string;
+  /** HTTP status of the answer, or `null` when none came. */
+  status: number | null;
+  /** Milliseconds the attempt took. */
+  durationMs: number;
+  /** Why it failed, when it did. */
+  error?: string;
+  /** The start of the answer's body (at most 1 KiB). */
+  response?: string;
+}
+
+/** One delivery of an event to a webhook, and its attempts. */
+export interface DeliveryRecord {
+  /** Delivery id (time-sortable). */
+  id: string;
+  /** The webhook. */
+  webhookId: string;
+  /** The webhook's owner. */
+  owner: string;
+  /** The event's id. */
+  eventId: string;
+  /** The event's name. */
+  event: WebhookEventName;
+  /** The JSON body POSTed (the same for every attempt and redelivery). */
+  body: string;
+  /** ISO creation time. */
+  createdAt: string;
+  /** `pending` until delivered (a 2xx answer) or out of attempts (`failed`). */
+  state: "pending" | "delivered" | "failed";
+  /** Epoch milliseconds of its queue entry (next attempt, or lease end); `null` when done. */
+  dueAt: number | null;
+  /** Attempts left before it fails. */
+  attemptsLeft: number;
+  /** Attempts made so far in this delivery. */
+  attemptsMade: number;
+  /** The last attempts (at most 16). */
+  attempts: DeliveryAttempt[];
+  /** The delivery this one repeats, for a manual redelivery. */
+  redeliveryOf?: string;
+}
