@@ -48,7 +48,27 @@ export interface WebSeed {
   secret: { path: string; version: string };
   /** A public module of alice with two versions, the first for a test to delete. */
   doomed: { path: string; versions: [string, string] };
+  /**
+   * A public module whose README attacks the page (script, event handlers, `javascript:`
+   * links, an iframe), and a sentence of benign text in it that must survive.
+   */
+  evil: { path: string; version: string; benign: string };
 }
+
+/** The attack README: every line tries to run script in the registry's origin. */
+export const EVIL_README = `# evil
+
+Benign text survives.
+
+<script>alert("script")</script>
+<img src="x" onerror="alert('onerror')">
+<a href="javascript:alert('raw link')">raw link</a>
+[markdown link](javascript:alert('markdown%20link'))
+<a href="JaVaScRiPt:alert('mixed case')">mixed case</a>
+<iframe src="javascript:alert('iframe')"></iframe>
+<svg onload="alert('svg')"><circle r="4"/></svg>
+<p onclick="alert('click')" style="position:fixed;inset:0">cover</p>
+`;
 
 const README = `# hello
 
@@ -171,6 +191,13 @@ export async function seedWebRegistry(server: TestServer): Promise<WebSeed> {
     });
   }
 
+  const evil = { path: "example.com/evil", version: "v0.1.0", benign: "Benign text survives." };
+  await publish(alice.name, evil.path, evil.version, {
+    "go.mod": `module ${evil.path}\n\ngo 1.19\n`,
+    "README.md": EVIL_README,
+    "evil.go": "package evil\n",
+  });
+
   const downloads: Record<string, number> = { "v1.0.0": 1, "v1.1.0": 3, "v1.2.0": 6 };
   for (const [version, n] of Object.entries(downloads)) {
     for (let i = 0; i < n; i++) {
@@ -195,6 +222,7 @@ export async function seedWebRegistry(server: TestServer): Promise<WebSeed> {
     tools,
     secret,
     doomed,
+    evil,
   };
 }
 

@@ -1,0 +1,168 @@
+// The web UI in a real browser (Debian's Chromium), as an anonymous visitor: search from the
+// home page, open the module, copy the install line through the copy button (clipboard read
+// back), see the retracted badge with its rationale and the downloads chart, open a file; the
+// home, owner, module, version and sign-in pages have no axe-core WCAG 2.0/2.1 A/AA
+// violations; an attacking README runs nothing; screenshots go to docs/screenshots/.
+// One server and one browser for the whole file.
+
+import {
+  axeViolations,
+  browserPrerequisites,
+  formatViolations,
+  launchBrowser,
+  openPage,
+  type Page,
+  readClipboard,
+  screenshot,
+} from "./helpers/browser.ts";
+import { startTestServer } from "./helpers/server.ts";
+import { seedWebRegistry } from "./helpers/web_seed.ts";
+import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
+import { fileUrl, homeUrl, moduleUrl, ownerUrl, signInUrl, versionUrl } from "../src/web/urls.ts";
+
+/** Goes to `path` and checks the answer's status. */
+async function visit(page: Page, path: string, status = 200): Promise<void> {
+  const res = await page.goto(path);
+  assertEquals(res?.status(), status, `GET ${path}`);
+}
+
+/** The text of `<main>` (what the page says, without header and footer). */
+async function mainText(page: Page): Promise<string> {
+  return await page.locator("main").innerText();
+}
+
+/** Asserts axe-core finds no A/AA violation on the current page. */
+async function assertAccessible(page: Page): Promise<void> {
+  assertEquals(formatViolations(await axeViolations(page)), "", `axe-core on ${page.url()}`);
+}
+
+Deno.test({
+  name: "web UI in Chromium: search, module, copy, retraction, chart, file, axe, screenshots",
+  ignore: !browserPrerequisites(),
+  fn: async (t) => {
+    const server = await startTestServer();
+    const browser = await launchBrowser();
+    try {
+      const seed = await seedWebRegistry(server);
+      const { alice, hello } = seed;
+      const page = await openPage(browser, server.url);
+      const dialogs: string[] = [];
+      page.on("dialog", (d) => {
+        dialogs.push(d.message());
+        d.dismiss().catch(() => {});
+      });
+
+      await t.step("home: search for a module and open it", async () => {
+        await visit(page, homeUrl());
+        await assertAccessible(page);
+        await screenshot(page, "home");
+        const box = page.getByRole("search").getByRole("searchbox");
+        await box.fill("hello");
+        await box.press("Enter");
+        await page.waitForURL((u) => u.searchParams.get("q") === "hello");
+        const hit = page.getByRole("link", { name: hello.path, exact: true });
+        assertEquals(await hit.count(), 1, "one result for hello");
+        assertEquals(
+          await page.getByRole("link", { name: seed.tools.path, exact: true }).count(),
+          0,
+          "example.com/tools does not contain hello",
+        );
+        await hit.click();
+        await page.waitForURL(server.url + moduleUrl(alice.name, hello.path));
+        assertIncludes(await page.locator("h1").innerText(), hello.path);
+      });
+
+      await t.step("module page: install line copied by its button", async () => {
+        const install = `go get ${hello.path}@${hello.latest}`;
+        assertIncludes(await mainText(page), install);
+        const copied: string[] = [];
+        const buttons = page.getByRole("button", { name: /copy/i });
+        assertOk(await buttons.count() > 0, "a copy button is shown (its script ran)");
+        for (const button of await buttons.all()) {
+          await page.evaluate("navigator.clipboard.writeText('')");
+          await button.click();
+          copied.push(await readClipboard(page));
+        }
+        assertOk(copied.includes(install), `copied ${JSON.stringify(copied)}`);
+      });
+
+      await t.step("module page: retracted badge with rationale, downloads chart", async () => {
+        const text = await mainText(page);
+        assertIncludes(text, hello.retracted.rationale);
+        const row = page.getByRole("row").filter({ hasText: hello.retracted.version });
+        assertOk(await row.count() > 0, "the version list has a row for the retracted version");
+        assertIncludes((await row.first().innerText()).toLowerCase(), "retracted");
+        const chart = page.locator("main svg").first();
+        assertOk(await chart.isVisible(), "an inline SVG chart is shown");
+        assertEquals(await chart.getAttribute("role"), "img");
+        const name = await chart.evaluate(
+          "(svg) => svg.getAttribute('aria-label') ?? svg.querySelector('title')?.textContent",
+        ) as string | null;
+        assertOk(name && /download/i.test(name), `the chart is named: ${name}`);
+        await assertAccessible(page);
+        await screenshot(page, "module");
+      });
+
+      await t.step("version page: open a file from the tree", async () => {
+        await visit(page, versionUrl(alice.name, hello.path, hello.latest));
+        assertIncludes(await page.locator("h1").innerText(), hello.path);
+        assertIncludes(await mainText(page), hello.latest);
+        await assertAccessible(page);
+        await screenshot(page, "version");
+        let link = page.getByRole("link", { name: hello.file.path, exact: true });
+        if (await link.count() === 0) { // the tree on its own page
+          await visit(page, fileUrl(alice.name, hello.path, hello.latest));
+          link = page.getByRole("link", { name: hello.file.path, exact: true });
+        }
+        await link.first().click();
+        await page.waitForURL(
+          server.url + fileUrl(alice.name, hello.path, hello.latest, hello.file.path),
+        );
+        assertIncludes(await mainText(page), hello.file.line);
+        await assertAccessible(page);
+      });
+
+      await t.step("owner page lists the owner's modules", async () => {
+        await visit(page, ownerUrl(alice.name));
+        for (const path of [hello.path, seed.tools.path, seed.doomed.path]) {
+          assertEquals(
+            await page.getByRole("link", { name: path, exact: true }).count(),
+            1,
+            `${path} listed`,
+          );
+        }
+        assertOk(!(await mainText(page)).includes(seed.secret.path), "no private module");
+        await assertAccessible(page);
+      });
+
+      await t.step("sign-in page", async () => {
+        await visit(page, signInUrl());
+        await assertAccessible(page);
+        await screenshot(page, "signin");
+      });
+
+      await t.step("an attacking README runs nothing; its benign text is shown", async () => {
+        const errors: string[] = [];
+        page.on("pageerror", (e) => errors.push(e.message));
+        await visit(page, moduleUrl(alice.name, seed.evil.path));
+        assertIncludes(await mainText(page), seed.evil.benign);
+        const active = await page.evaluate(`[
+          ...document.querySelectorAll("main script, main iframe, main object, main embed"),
+          ...[...document.querySelectorAll("main *")].filter((e) =>
+            [...e.attributes].some((a) => /^on/i.test(a.name) || /^\\s*javascript:/i.test(a.value))),
+        ].map((e) => e.outerHTML.slice(0, 80))`) as string[];
+        assertEquals(active, [], "no active content in the page");
+        for (const name of ["markdown link", "raw link", "mixed case"]) {
+          const link = page.getByText(name, { exact: true });
+          if (await link.count() > 0) await link.first().click({ timeout: 2000 }).catch(() => {});
+        }
+        await page.waitForTimeout(200);
+        assertEquals(dialogs, [], "no alert() ran");
+        assertEquals(errors, [], "no script errors");
+      });
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  },
+});
