@@ -223,7 +223,12 @@ function cachedVersionJson(v: CachedVersion) {
   };
 }
 
-async function deleteModuleVersion(
+/**
+ * Deletes a version for `ctx.principal` under the API's write rule for `ctx.params.owner`
+ * (204; 401/403 as {@link RequestContext.writableOwner}, 404 when there is no such version).
+ * The web UI's delete form calls it too.
+ */
+export async function deleteModuleVersion(
   ctx: RequestContext,
   module: string,
   version: string,
