@@ -277,6 +277,16 @@ async function runAdmin(
       );
       return 0;
     }
+    case "owner check-names": {
+      // Owners created before their name was reserved: the server's own paths shadow them.
+      const { ownersWithReservedNames } = await import("../registry/reserved_names.ts");
+      const clashes = await ownersWithReservedNames(kv);
+      for (const name of clashes) {
+        console.log(`${name}\treserved name: its web page is shadowed by the server's own paths`);
+      }
+      if (clashes.length === 0) console.log("no owner has a reserved name");
+      return clashes.length === 0 ? 0 : 1;
+    }
     case "pin clear": {
       try {
         const pin = await clearPin(
