@@ -124,10 +124,11 @@ Deno.test({
           const before = await Deno.stat(r.netrc);
           const out = await login([], "wrong password\n");
           assertEquals(out.code, 1);
-          assertIncludes(
+          assertEquals(
             out.stderr,
-            "error: 127.0.0.1:" + new URL(r.url).port +
-              " refused to create a token: 401 Unauthorized",
+            `error: ${
+              new URL(r.url).host
+            } refused to create a token: 401 Unauthorized: invalid credentials\n`,
           );
           assertEquals(out.stdout, "");
           assertEquals(await Deno.readTextFile(r.netrc), others);

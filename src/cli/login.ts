@@ -114,7 +114,12 @@ async function request(url: string, init: RequestInit): Promise<Response> {
 
 /** The plain-text reason of a refusal, shortened to one line. */
 async function reason(res: Response): Promise<string> {
-  const text = (await res.text()).trim().replace(/\s+/g, " ");
+  let text = (await res.text()).trim();
+  try {
+    const message = JSON.parse(text).message; // the API's {"message"} answers
+    if (typeof message === "string") text = message;
+  } catch { /* plain text */ }
+  text = text.replace(/\s+/g, " ");
   return `${res.status} ${res.statusText}${text ? `: ${text.slice(0, 500)}` : ""}`;
 }
 
