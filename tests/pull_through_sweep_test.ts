@@ -5,7 +5,7 @@
 import { createToken, createUser } from "../src/registry/accounts.ts";
 import { openStore } from "../src/store/open_store.ts";
 import type { UploadLease } from "../src/store/records.ts";
-import { FILL_LEASE_OWNER } from "../src/upstream/cache_fill.ts";
+import { FILL_LEASE_OWNER } from "../src/upstream/fill_lease.ts";
 import { setPullThrough } from "../src/upstream/owner_settings.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { spawnFillProcess, startFlakyUpstream } from "./helpers/fill_process.ts";

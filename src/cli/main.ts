@@ -33,7 +33,6 @@ import { evictCached, listCache, parseCacheTarget } from "../upstream/cache_admi
 import { sweepAbandonedUploads } from "../store/blob_store.ts";
 import { openStore, StoreError } from "../store/open_store.ts";
 import { sumdbEnable, sumdbKey } from "./sumdb_commands.ts";
-import { exportCommand, importCommand, OpsUsageError, verifyCommand } from "./ops_commands.ts";
 
 const USAGE = `usage: main.ts COMMAND [options]
 
@@ -136,7 +135,7 @@ export async function runCli(args: string[]): Promise<number> {
       kv.close();
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof OpsUsageError) {
+    if (err instanceof UsageError) {
       console.error(`error: ${err.message}\n\n${USAGE}`);
       return 2;
     }
@@ -165,13 +164,22 @@ async function runAdmin(
     const { webhookCommand } = await import("./webhook_commands.ts");
     return await webhookCommand(kv, sub, args, flags, config);
   }
-  switch (command) {
-    case "verify":
-      return await verifyCommand(kv, opsArgs, flags.has("repair"));
-    case "export":
-      return await exportCommand(kv, opsArgs);
-    case "import":
-      return await importCommand(kv, opsArgs);
+  if (command === "verify" || command === "export" || command === "import") {
+    // Loaded on use: not part of a server's start-up.
+    const ops = await import("./ops_commands.ts");
+    try {
+      switch (command) {
+        case "verify":
+          return await ops.verifyCommand(kv, opsArgs, flags.has("repair"));
+        case "export":
+          return await ops.exportCommand(kv, opsArgs);
+        case "import":
+          return await ops.importCommand(kv, opsArgs);
+      }
+    } catch (err) {
+      if (err instanceof ops.OpsUsageError) throw new UsageError(err.message);
+      throw err;
+    }
   }
   switch (`${command} ${sub ?? ""}`.trim()) {
     case "user create": {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256.ts";
 import type { StateCache } from "../registry/state_cache.ts";
 import { cacheHeaders, notModified, type Reply } from "./responses.ts";
 
@@ -167,5 +167,5 @@ export class ReplyCache {
 }
 
 function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  return sha256Hex(text);
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256.ts";
 
 /** How a response may be cached by clients. */
 export type CachePolicy =
@@ -34,7 +34,7 @@ export interface Reply {
  * text (for answers whose bytes are not named by a checksum of their own).
  */
 export function bodyTag(body: string): string {
-  return "b-" + createHash("sha256").update(body).digest("base64url").slice(0, 27);
+  return "b-" + sha256(body).toBase64({ alphabet: "base64url" }).slice(0, 27);
 }
 
 /** Headers for a caching policy, as name/value pairs. */

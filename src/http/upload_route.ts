@@ -5,7 +5,6 @@
  */
 
 import { ORIGIN_HEADER, parseOriginHeader } from "../registry/origin.ts";
-import { PublishError, publishModule } from "../registry/publish.ts";
 import type { RequestContext } from "./context.ts";
 import { HttpError } from "./http_error.ts";
 import { json } from "./responses.ts";
@@ -31,6 +30,9 @@ export async function uploadModule(ctx: RequestContext): Promise<Response> {
   } catch (err) {
     throw new HttpError(400, `${ORIGIN_HEADER}: ${(err as Error).message}`);
   }
+  // Loaded on the first upload: zip validation pulls in node:crypto and node:zlib, whose
+  // initialisation would otherwise cost every start of the server (see src/crypto/sha256.ts).
+  const { PublishError, publishModule } = await import("../registry/publish.ts");
   try {
     const result = await publishModule(
       ctx.services.kv,

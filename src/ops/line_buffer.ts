@@ -8,6 +8,8 @@
  * @module
  */
 
+import { afterDelay } from "./web_timer.ts";
+
 /** Where batches go: resolves once the bytes are written. */
 export type LineSink = (bytes: Uint8Array) => Promise<void>;
 
@@ -36,7 +38,8 @@ const encoder = new TextEncoder();
 export class LineBuffer {
   #lines: string[] = [];
   #bytes = 0;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Cancels the pending delayed write, if one is scheduled. */
+  #timer: (() => void) | undefined;
   #writing: Promise<void> | null = null;
   #intervalMs: number;
   #flushBytes: number;
@@ -62,8 +65,8 @@ export class LineBuffer {
     this.#bytes += line.length;
     if (this.#bytes >= this.#flushBytes) this.#start();
     else if (this.#timer === undefined && this.#writing === null) {
-      this.#timer = setTimeout(() => this.#start(), this.#intervalMs);
-      Deno.unrefTimer(this.#timer as unknown as number);
+      // Not setTimeout: the first log line is written while the server starts (web_timer.ts).
+      this.#timer = afterDelay(this.#intervalMs, () => this.#start());
     }
   }
 
@@ -77,7 +80,7 @@ export class LineBuffer {
 
   #start(): void {
     if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
+      this.#timer();
       this.#timer = undefined;
     }
     this.#writing ??= this.#drain().finally(() => {

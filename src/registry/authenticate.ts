@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256.ts";
 import { keys } from "../store/keys.ts";
 import { adminEverCreated, checkOwnerName } from "./accounts.ts";
 import type {
@@ -149,8 +149,7 @@ export class Authenticator {
     const stored = user?.password && !user.deleted && user.kind !== "org" ? user.password : null;
     // The fingerprint covers the stored hash, so a changed password (seen through the fresh
     // user record) never matches a remembered success or joins an older check.
-    const fingerprint = createHash("sha256")
-      .update(`${name}\0${password}\0${stored?.hash ?? ""}`).digest("hex");
+    const fingerprint = sha256Hex(`${name}\0${password}\0${stored?.hash ?? ""}`);
     const remembered = this.#verified.get(fingerprint);
     if (stored && remembered !== undefined && remembered > Date.now()) {
       return { user: user!, scope: "write", validUntil: remembered, via: "password" };

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { createHash, timingSafeEqual } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256.ts";
 import type { PasswordHash } from "../store/records.ts";
 
 /** Every modyard token starts with this, so secret scanners can recognise leaked ones. */
@@ -33,7 +33,7 @@ export function newToken(): string {
  * ```
  */
 export function tokenHash(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return sha256Hex(token);
 }
 
 /**
@@ -45,12 +45,12 @@ export function tokenHash(token: string): string {
  * ```
  */
 export function constantTimeEqual(a: string, b: string): boolean {
-  const ea = new TextEncoder().encode(a), eb = new TextEncoder().encode(b);
-  if (ea.length !== eb.length) {
-    timingSafeEqual(ea, ea);
-    return false;
-  }
-  return timingSafeEqual(ea, eb);
+  const ea = utf8.encode(a), eb = utf8.encode(b);
+  // Unequal lengths: compare `a` with itself, so the time still depends on a's length only.
+  const other = ea.length === eb.length ? eb : ea;
+  let diff = ea.length ^ eb.length;
+  for (let i = 0; i < ea.length; i++) diff |= ea[i] ^ other[i];
+  return diff === 0;
 }
 
 async function pbkdf2(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
@@ -86,3 +86,5 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
   const derived = await pbkdf2(password, Uint8Array.fromBase64(stored.salt), stored.iterations);
   return constantTimeEqual(derived.toBase64(), stored.hash);
 }
+
+const utf8 = new TextEncoder();

@@ -7,11 +7,14 @@
  * @module
  */
 
+import { afterDelay } from "../ops/web_timer.ts";
 import { keys } from "../store/keys.ts";
 
 /** The bound on how stale cached state may be. */
 export const MAX_STALENESS_MS = 1000;
 const POLL_INTERVAL_MS = 200;
+/** Milliseconds from creation to the first background poll. */
+const POLL_START_DELAY_MS = 500;
 /** Bytes a space may hold when no budget is configured for it. */
 export const DEFAULT_SPACE_BUDGET = 8 * 1024 * 1024;
 /** What an entry is counted as when its caller gives no size: a small record and its key. */
@@ -37,6 +40,7 @@ export class StateCache {
   #lastPoll = 0;
   #polling: Promise<void> | null = null;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #cancelStart: () => void;
   #spaces = new Map<string, Space>();
   /** Bumped whenever the maps are cleared; a load only stores under the epoch it began in. */
   #epoch = 0;
@@ -53,13 +57,19 @@ export class StateCache {
     private readonly kv: Deno.Kv,
     private readonly budgets: Readonly<Record<string, number>> = {},
   ) {
-    const timer = setInterval(() => this.#poll().catch(() => {}), POLL_INTERVAL_MS);
-    Deno.unrefTimer(timer as unknown as number);
-    this.#timer = timer;
+    // Polling starts once the server is up (a setInterval now would cost start-up the load
+    // of Node's timers: see web_timer.ts); until then, a read that finds the cache stale
+    // polls first, so the staleness bound holds from the first request.
+    this.#cancelStart = afterDelay(POLL_START_DELAY_MS, () => {
+      const timer = setInterval(() => this.#poll().catch(() => {}), POLL_INTERVAL_MS);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#timer = timer;
+    });
   }
 
   /** Stops polling. */
   close(): void {
+    this.#cancelStart();
     clearInterval(this.#timer);
   }
 

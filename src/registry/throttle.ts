@@ -10,7 +10,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256.ts";
 
 /** Failed attempts allowed per (client, user name) and window (the documented default). */
 export const MAX_FAILURES = 10;
@@ -161,7 +161,7 @@ export class PasswordThrottle {
 
 /** A fixed-size key for attacker-chosen parts (128 bits of SHA-256, as hex). */
 function digest(kind: string, ...parts: string[]): string {
-  return createHash("sha256").update(kind + "\0" + parts.join("\0")).digest("hex").slice(0, 32);
+  return sha256Hex(kind + "\0" + parts.join("\0")).slice(0, 32);
 }
 
 /**

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 
 /** The only key algorithm notes know: Ed25519. */
@@ -89,8 +89,11 @@ const KEY_NAME_FORBIDDEN =
  * ```
  */
 export function keyHash(name: string, key: Uint8Array): number {
-  const sum = createHash("sha256").update(name).update("\n").update(key).digest();
-  return sum.readUInt32BE(0);
+  const prefix = utf8.encode(name + "\n");
+  const input = new Uint8Array(prefix.length + key.length);
+  input.set(prefix);
+  input.set(key, prefix.length);
+  return new DataView(sha256(input).buffer).getUint32(0);
 }
 
 /** The hash as a key writes it: eight lowercase hex digits. */
@@ -334,3 +337,5 @@ export async function generateKey(
   const signerKey = await signerKeyFromSeed(name, seed);
   return { signerKey, verifierKey: (await parseSignerKey(signerKey)).verifierKey };
 }
+
+const utf8 = new TextEncoder();

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 
 /** A record or tree hash: 32 bytes of SHA-256. */
@@ -46,7 +46,10 @@ export type HashReader = (indexes: number[]) => Hash[] | Promise<Hash[]>;
  * ```
  */
 export function recordHash(data: Uint8Array | string): Hash {
-  return new Uint8Array(createHash("sha256").update(new Uint8Array([0])).update(data).digest());
+  const bytes = typeof data === "string" ? utf8.encode(data) : data;
+  const buf = new Uint8Array(1 + bytes.length); // buf[0] = 0
+  buf.set(bytes, 1);
+  return sha256(buf);
 }
 
 /**
@@ -62,7 +65,7 @@ export function nodeHash(left: Hash, right: Hash): Hash {
   buf[0] = 1;
   buf.set(left, 1);
   buf.set(right, 1 + HASH_SIZE);
-  return new Uint8Array(createHash("sha256").update(buf).digest());
+  return sha256(buf);
 }
 
 /**
@@ -338,3 +341,5 @@ export function treeHashFromHashes(n: number, hashes: Hash[]): Hash {
 export async function treeHash(n: number, reader: HashReader): Promise<Hash> {
   return treeHashFromHashes(n, await read(reader, treeHashIndexes(n)));
 }
+
+const utf8 = new TextEncoder();

@@ -27,7 +27,7 @@ import { NotFoundError } from "../registry/lifecycle.ts";
 import type { ReclaimMarker } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
 import type { CachedFileRecord, UpstreamAnswerRecord } from "../store/records.ts";
-import { FILL_LEASE_OWNER } from "./cache_fill.ts";
+import { FILL_LEASE_OWNER } from "./fill_lease.ts";
 
 /** The file kinds of one cached module version, in the order they are shown. */
 export const CACHED_FILE_KINDS: readonly CachedFileKind[] = ["info", "mod", "zip"];

@@ -11,7 +11,6 @@
 
 import { bumpGeneration } from "../registry/state_cache.ts";
 import { createHash } from "node:crypto";
-import { escapeCase } from "../gomod/path.ts";
 import { MAX_GO_MOD_SIZE, ZipRuleError } from "../gomod/zipcheck.ts";
 import { logEvent } from "../ops/log.ts";
 import { processMetrics } from "../ops/process_metrics.ts";
@@ -19,13 +18,12 @@ import { inspectStoredZip } from "../registry/inspect_stored_zip.ts";
 import { ChunkWriter, Lease } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
 import type { CachedFileRecord } from "../store/records.ts";
-import type { UpstreamClient } from "./upstream_client.ts";
+import { type UpstreamClient, upstreamPath } from "./upstream_client.ts";
+import { FILL_LEASE_OWNER } from "./fill_lease.ts";
 import { UpstreamError } from "./upstream_error.ts";
 
 /** Largest accepted `.info` file. */
 export const MAX_INFO_SIZE = 16 * 1024;
-/** The owner name upload leases of fills carry (not a nameable owner). */
-export const FILL_LEASE_OWNER = "(pull-through)";
 
 /** What a fill needs. */
 export interface FillContext {
@@ -44,14 +42,6 @@ export interface FillContext {
    * absent: no check (`--sumdb-upstream off`, or a path in `--upstream-nosumdb`).
    */
   verify?: (kind: "mod" | "zip", module: string, version: string, h1: string) => Promise<void>;
-}
-
-/** The escaped GOPROXY path of a file of a module version. */
-export function upstreamPath(module: string, kind: string, version?: string): string {
-  const base = escapeCase(module);
-  if (kind === "list") return `${base}/@v/list`;
-  if (kind === "latest") return `${base}/@latest`;
-  return `${base}/@v/${escapeCase(version!)}.${kind}`;
 }
 
 /** Fetches, checks and stores one file; resolves when it is stored (by us or by a racer). */

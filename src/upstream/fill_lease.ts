@@ -9,6 +9,9 @@
 import type { FillLease } from "../store/records.ts";
 import { UpstreamError } from "./upstream_error.ts";
 
+/** The owner name upload leases of fills carry (not a nameable owner). */
+export const FILL_LEASE_OWNER = "(pull-through)";
+
 /** How long a lease lasts without renewal, and how waiters poll. */
 export interface FillLeaseTiming {
   /** Milliseconds a lease lasts unless renewed (renewed every third of it). */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256 } from "../crypto/sha256.ts";
 
 /** Limits of first fetches per client. */
 export interface FirstFetchLimits {
@@ -48,7 +48,7 @@ export class FirstFetchLimit {
 
   /** Counts one first fetch of `client`; returns 0 when allowed, else seconds to wait. */
   take(client: string, now = Date.now()): number {
-    const key = createHash("sha256").update(client).digest("base64").slice(0, 22);
+    const key = sha256(client).toBase64().slice(0, 22);
     let w = this.#windows.get(key);
     if (w && now - w.start >= this.limits.windowMs) {
       this.#windows.delete(key);

@@ -15,7 +15,6 @@ import type { StateCache } from "../registry/state_cache.ts";
 import { blobStream } from "../store/blob_store.ts";
 import { type CachedFileKind, keys } from "../store/keys.ts";
 import type { CachedFileRecord, UserRecord } from "../store/records.ts";
-import { fillFile } from "./cache_fill.ts";
 import {
   DEFAULT_FIRST_FETCH_LIMITS,
   FirstFetchLimit,
@@ -285,8 +284,9 @@ export class PullThrough {
         this.kv,
         keys.upstreamFill(kind, module, version),
         async () => (await stored()) !== null,
-        () =>
-          fillFile(
+        async () =>
+          // Loaded on the first fill (node:crypto; see src/crypto/sha256.ts).
+          (await import("./cache_fill.ts")).fillFile(
             {
               kv: this.kv,
               client: this.#client,

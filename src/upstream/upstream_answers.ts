@@ -17,7 +17,7 @@ import { compareVersions, isPseudoVersion, latestVersion } from "../gomod/versio
 import { canonicalVersion, isValidVersion } from "../gomod/version.ts";
 import { keys } from "../store/keys.ts";
 import type { CachedFileRecord, UpstreamAnswerRecord } from "../store/records.ts";
-import { upstreamPath } from "./cache_fill.ts";
+import { upstreamPath } from "./upstream_client.ts";
 import type { PullThroughAnswer } from "./pull_through.ts";
 import type { SingleFlight } from "./single_flight.ts";
 import type { UpstreamClient } from "./upstream_client.ts";

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { escapeCase } from "../gomod/path.ts";
 import { FetchLimiter } from "./fetch_limiter.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import type { UpstreamEntry } from "./upstream_list.ts";
@@ -252,4 +253,12 @@ function redact(url: string): string {
   } catch {
     return "(invalid URL)";
   }
+}
+
+/** The escaped GOPROXY path of a file of a module version. */
+export function upstreamPath(module: string, kind: string, version?: string): string {
+  const base = escapeCase(module);
+  if (kind === "list") return `${base}/@v/list`;
+  if (kind === "latest") return `${base}/@latest`;
+  return `${base}/@v/${escapeCase(version!)}.${kind}`;
 }
