@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../crypto/sha256.ts";
 import { keys } from "../store/keys.ts";
 
 /** How long a session lasts from sign-in (12 hours). */
@@ -38,7 +38,7 @@ export interface SessionRecord {
 
 /** SHA-256 hex of a session id (the key it is stored under). */
 export function sessionHash(id: string): string {
-  return createHash("sha256").update(id).digest("hex");
+  return sha256Hex(id);
 }
 
 function randomId(): string {
