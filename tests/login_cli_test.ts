@@ -103,6 +103,7 @@ Deno.test({
           // An existing file keeps its mode, with a warning that others can read it.
           assertEquals((await Deno.stat(r.netrc)).mode! & 0o777, 0o640);
           assertIncludes(out.stderr, `warning: ${r.netrc} can be read by other users`);
+          assertIncludes(out.stderr, `note: the token alice had in ${r.netrc} before was replaced`);
           assertEquals(await tokenWorks(r, token), true);
 
           const bye = await r.cli(["logout", r.url]);
@@ -134,6 +135,29 @@ Deno.test({
           assertEquals(await Deno.readTextFile(r.netrc), others);
           assertEquals((await Deno.stat(r.netrc)).mtime, before.mtime);
           assertEquals(await siblings(home), ["netrc"]);
+        },
+      );
+
+      await t.step(
+        "an owner it cannot read: exit 1, new token revoked, .netrc unchanged",
+        async () => {
+          const count = async () => {
+            const res = await r.fetch("/api/v1/user/tokens", {
+              headers: { authorization: basic(LOGIN_USER, writer) },
+            });
+            return (await res.json() as unknown[]).length;
+          };
+          const tokensBefore = await count();
+          const out = await login(["--owner", "nosuch"]);
+          assertEquals(out.code, 1);
+          assertEquals(
+            out.stderr,
+            `error: cannot list nosuch's modules: 404 Not Found: owner "nosuch" not found ` +
+              `(the new token was revoked; ${r.netrc} is unchanged)\n`,
+          );
+          assertEquals(out.stdout, "");
+          assertEquals(await Deno.readTextFile(r.netrc), others);
+          assertEquals(await count(), tokensBefore);
         },
       );
 

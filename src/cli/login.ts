@@ -172,7 +172,7 @@ async function login(registry: URL, flags: Map<string, string | true>): Promise<
     );
   }
 
-  const label = `login ${hostname()} ${new Date().toISOString().slice(0, 10)}`;
+  const label = `login ${hostname()} ${new Date().toISOString().slice(0, 10)}`.slice(0, 200);
   const created = await request(`${base(registry)}/api/v1/user/tokens`, {
     method: "POST",
     headers: { authorization: basicAuth(user, password), "content-type": "application/json" },
@@ -183,13 +183,25 @@ async function login(registry: URL, flags: Map<string, string | true>): Promise<
   }
   const { token } = await created.json() as { token: string };
 
+  // Everything that can fail runs before .netrc changes; a failure revokes the new token.
+  const owner = flag(flags, "owner") ?? user;
   const path = netrcPath();
   const host = netrcHost(registry);
+  let facts: OwnerFacts;
+  let before: string;
   try {
-    const written = await writeNetrcFile(
-      path,
-      setNetrcEntry(await readNetrcFile(path), host, user, token),
-    );
+    facts = await ownerFacts(registry, owner, basicAuth(user, token));
+    before = await readNetrcFile(path);
+  } catch (err) {
+    await revoke(registry, user, token);
+    const why = err instanceof Exit
+      ? err.message
+      : `cannot read ${path}: ${(err as Error).message}`;
+    throw new Exit(1, `${why} (the new token was revoked; ${path} is unchanged)`);
+  }
+  const previous = netrcEntryFor(before, host);
+  try {
+    const written = await writeNetrcFile(path, setNetrcEntry(before, host, user, token));
     const perms = written.created ? "created, mode 0600" : `mode 0${written.mode.toString(8)}`;
     console.error(
       `logged in to ${base(registry)} as ${user}: ${scope} token "${label}" in ${path} (${perms})`,
@@ -201,9 +213,13 @@ async function login(registry: URL, flags: Map<string, string | true>): Promise<
     await revoke(registry, user, token);
     throw new Exit(1, `cannot write ${path}: ${(err as Error).message} (the token was revoked)`);
   }
+  if (previous?.password.startsWith(TOKEN_PREFIX)) {
+    console.error(
+      `note: the token ${previous.login} had in ${path} before was replaced, not revoked ` +
+        `(it may be in use elsewhere): deno task cli token list/revoke, or the tokens API`,
+    );
+  }
 
-  const owner = flag(flags, "owner") ?? user;
-  const facts = await ownerFacts(registry, owner, basicAuth(user, token));
   const current = await readGoEnv(GO_ENV_NAMES);
   const env: GoEnvValues = typeof current === "string" ? {} : current;
   const settings = goSettings(facts, env);
