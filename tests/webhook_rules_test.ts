@@ -16,6 +16,7 @@ import {
   fanOut,
   listDeliveries,
   MAX_DELIVERIES_PER_WEBHOOK,
+  takeDelivery,
 } from "../src/webhooks/deliveries.ts";
 import { parseEvents } from "../src/webhooks/events.ts";
 import { addWebhookEvent, readWebhookIndex } from "../src/webhooks/outbox.ts";
@@ -268,6 +269,49 @@ Deno.test("a webhook keeps its newest 50 deliveries: older ones and their queue 
     let outbox = 0;
     for await (const _ of kv.list({ prefix: ["webhook_outbox"] })) outbox++;
     assertEquals(outbox, 0);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("takeDelivery: of two processes taking one due delivery at once, exactly one gets it; once its lease ends, it can be taken again", async () => {
+  const kv = await openStore(":memory:");
+  try {
+    await createUser(kv, "alice");
+    await createWebhook(kv, "alice", {
+      url: "http://127.0.0.1:9/h",
+      events: ["delete"],
+      secret: "0123456789",
+    }, { allowPrivate: true, box: new SecretBox(), actor: CLI_ACTOR });
+    const op = kv.atomic();
+    addWebhookEvent(op, await readWebhookIndex(kv, "alice"), {
+      owner: "alice",
+      event: "delete",
+      actor: "cli",
+      fields: {},
+    });
+    await op.commit();
+    for await (const e of kv.list<OutboxEvent>({ prefix: ["webhook_outbox"] })) {
+      await fanOut(kv, e, 3);
+    }
+    const queue = async () => {
+      const out: Deno.KvEntry<unknown>[] = [];
+      for await (const e of kv.list({ prefix: ["webhook_queue"] })) out.push(e);
+      return out;
+    };
+    const [due] = await queue();
+    // Two processes with short leases (holders that then die).
+    const taken = await Promise.all([takeDelivery(kv, due, 20), takeDelivery(kv, due, 20)]);
+    assertEquals(taken.filter((t) => t !== null).length, 1);
+    const leased = await queue();
+    assertEquals(leased.length, 1);
+    assertOk((leased[0].key[1] as number) > (due.key[1] as number), "moved to the lease end");
+    await new Promise((r) => setTimeout(r, 30));
+    const [expired] = await queue();
+    assertOk((expired.key[1] as number) <= Date.now(), "due again once the lease ended");
+    const retaken = await takeDelivery(kv, expired, 60_000);
+    assertOk(retaken !== null);
+    assertEquals(retaken.record.id, taken.find((t) => t !== null)!.record.id);
   } finally {
     kv.close();
   }
