@@ -11,7 +11,7 @@ import {
   startLoginRegistry,
   tokenWorks,
 } from "./helpers/login_env.ts";
-import { basic, runCli } from "./helpers/server.ts";
+import { basic, MAIN_TS, runCli } from "./helpers/server.ts";
 import { moduleZip } from "./helpers/zip.ts";
 
 const MOD = "example.com/hello";
@@ -267,6 +267,56 @@ Deno.test({
         const noUrl = await r.cli(["login"]);
         assertEquals(noUrl.code, 2);
       });
+
+      await t.step(
+        "with the cli task's own permissions: no prompt, go run only if allowed",
+        async () => {
+          const tasks = JSON.parse(
+            await Deno.readTextFile(new URL("../deno.json", import.meta.url)),
+          )
+            .tasks as Record<string, string>;
+          const flags = tasks.cli.split(/\s+/).filter((a) =>
+            a.startsWith("--allow-") || a === "-A"
+          );
+          const out = await new Deno.Command(Deno.execPath(), {
+            args: [
+              "run",
+              ...flags,
+              MAIN_TS,
+              "login",
+              r.url,
+              "--user",
+              LOGIN_USER,
+              "--password-stdin",
+              "--apply",
+            ],
+            env: r.env(),
+            stdin: "piped",
+            stdout: "piped",
+            stderr: "piped",
+            signal: AbortSignal.timeout(60_000),
+          }).spawn();
+          const w = out.stdin.getWriter();
+          await w.write(new TextEncoder().encode(`${LOGIN_PASSWORD}\n`));
+          await w.close();
+          const done = await out.output();
+          const stderr = new TextDecoder().decode(done.stderr);
+          assertEquals(done.code, 0, stderr);
+          assertOk(loginToken(await Deno.readTextFile(r.netrc)));
+          const mayRunGo = flags.includes("-A") || flags.includes("--allow-run") ||
+            flags.some((f) => /^--allow-run=(.*,)?go(,|$)/.test(f));
+          if (mayRunGo) {
+            assertIncludes(stderr, "applied: GOPROXY");
+          } else {
+            assertIncludes(
+              stderr,
+              "note: settings not applied: running the go command is not permitted (deno run --allow-run=go)",
+            );
+            assertEquals(await Deno.stat(r.goenv).then(() => true, () => false), false);
+          }
+          await Deno.remove(r.goenv).catch(() => {});
+        },
+      );
 
       await t.step("logout with the server unreachable: entry removed anyway, exit 3", async () => {
         await Deno.writeTextFile(r.netrc, others);
