@@ -419,3 +419,54 @@ async function count(kv: Deno.Kv, prefix: string): Promise<number> {
   for await (const _ of kv.list({ prefix: [prefix] })) n++;
   return n;
 }
+
+Deno.test("webhook API: junk paths, methods and bodies get a 4xx with a JSON reason, never a 5xx", async () => {
+  const server = await startTestServer({ webhooks: FAST });
+  try {
+    const alice = await server.user("alice");
+    const hook = await addHook(server, alice, "http://127.0.0.1:9/h", ["publish"]);
+    const owners = ["alice", "nobody", "%ZZ", "x".repeat(300), "Alice", ""];
+    const ids = [String(hook.id), "zz", "0".repeat(500), "%00"];
+    const paths: string[] = [];
+    for (const o of owners) {
+      paths.push(`/api/v1/owners/${o}/webhooks`);
+      for (const id of ids) {
+        paths.push(`/api/v1/owners/${o}/webhooks/${id}`);
+        paths.push(`/api/v1/owners/${o}/webhooks/${id}/deliveries`);
+        paths.push(`/api/v1/owners/${o}/webhooks/${id}/deliveries/${id}/redeliver`);
+      }
+    }
+    const bodies = [
+      "",
+      "{",
+      "[]",
+      "null",
+      '{"url":"http://127.0.0.1:9/h","events":[1],"secret":"0123456789"}',
+      '{"url":"http://127.0.0.1:9/h","events":"publish","secret":{"a":1}}',
+      `{"url":"http://127.0.0.1:9/h","events":"publish","secret":"${"s".repeat(70_000)}"}`,
+      '{"url":"http://127.0.0.1:9/h","events":"' + "publish,".repeat(100) +
+      '","secret":"0123456789"}',
+    ];
+    let requests = 0;
+    for (const path of paths) {
+      for (const method of ["GET", "POST", "DELETE", "PUT"]) {
+        for (const auth of [alice, undefined, "Basic !!!"]) {
+          for (const body of method === "POST" ? bodies : [undefined]) {
+            const res = await fetch(server.url + path, {
+              method,
+              headers: auth ? { authorization: auth } : {},
+              body,
+            });
+            const text = await res.text();
+            requests++;
+            assertOk(res.status < 500, `${method} ${path.slice(0, 80)}: ${res.status} ${text}`);
+            if (res.status >= 400) assertOk(JSON.parse(text).message, `${method} ${path}`);
+          }
+        }
+      }
+    }
+    assertOk(requests > 1000);
+  } finally {
+    await server.close();
+  }
+});
