@@ -1,6 +1,7 @@
 // Editing .netrc text for login and logout: one host's entries replaced or removed, every
 // other byte (comments, default, macdef bodies, odd whitespace, CRLF) kept exactly.
 import { netrcEntryFor, removeNetrcEntries, setNetrcEntry } from "../src/cli/netrc_edit.ts";
+import { parseNetrc } from "../src/cli/netrc.ts";
 import { assertEquals } from "./helpers/assert.ts";
 
 const H = "registry.example.com";
@@ -125,4 +126,13 @@ Deno.test("netrc edit: values with blanks are refused, not written", () => {
     said = (err as Error).message;
   }
   assertEquals(said, 'Cannot write a .netrc login that is empty or has blanks: "ali ce"');
+});
+
+Deno.test("netrc read for publish: entries after a macdef block are found, default last", () => {
+  const text =
+    `machine a login x password y\nmacdef init\nmachine ${H} login macro password body\n\n` +
+    `machine ${H} login alice password myd_after\ndefault login anon password guest\n`;
+  assertEquals(parseNetrc(text, H), { login: "alice", password: "myd_after" });
+  assertEquals(parseNetrc(text, "elsewhere"), { login: "anon", password: "guest" });
+  assertEquals(parseNetrc("machine a login x password y\n", "elsewhere"), null);
 });

@@ -207,23 +207,32 @@ export function removeNetrcEntries(text: string, host: string): string {
 }
 
 /**
- * The login and password of the first `machine host` entry, or `null` (`default` is not
- * consulted: logging out of one host must not touch the credentials of all others).
+ * The login and password of the first `machine host` entry, or `null`. `default` is not
+ * consulted unless `orDefault` (the go command never reads it; curl does; logging out of one
+ * host must not touch the credentials of all others).
  *
  * @example
  * ```ts
  * netrcEntryFor("machine h login u password p", "h"); // { login: "u", password: "p" }
+ * netrcEntryFor("default login a password b", "h", { orDefault: true }); // { login: "a", … }
  * ```
  */
 export function netrcEntryFor(
   text: string,
   host: string,
+  options: { orDefault?: boolean } = {},
 ): { login: string; password: string } | null {
   const list = entries(pieces(text).pieces);
-  const entry = list.find((e) => e.host === host);
+  const entry = list.find((e) => e.host === host) ??
+    (options.orDefault ? list.find((e) => e.host === null) : undefined);
   if (!entry) return null;
+  // After `machine NAME` keywords stand in even places as the go command pairs them; after
+  // `default` (which the go command skips) the pairs are shifted by one, so any place counts.
+  const first = entry.host === null ? 1 : 2;
   const value = (key: string) => {
-    const i = entry.pieces.findIndex((p, j) => j >= 2 && p.keyword && p.text === key);
+    const i = entry.pieces.findIndex((p, j) =>
+      j >= first && (p.keyword || entry.host === null) && !p.macro && p.text === key
+    );
     return i < 0 ? "" : entry.pieces[i + 1]?.text ?? "";
   };
   return { login: value("login"), password: value("password") };
