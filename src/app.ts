@@ -391,6 +391,11 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     } catch (err) {
       logger.event("error", "sweep failed", { error: String(err) });
       return 0;
+    } finally {
+      // Where a scheduler runs the sweep (Deno.cron on Deploy), webhooks are delivered too.
+      await dispatcher.drain().catch((err) => {
+        logger.event("error", "webhook delivery failed", { error: String(err) });
+      });
     }
   };
   let sweeper: ReturnType<typeof setInterval> | undefined;

@@ -470,3 +470,47 @@ Deno.test("webhook API: junk paths, methods and bodies get a 4xx with a JSON rea
     await server.close();
   }
 });
+
+Deno.test("webhook: an attempt cut by a graceful stop is due again at once for the next server (not after its lease); App.sweep() delivers what is due", async () => {
+  const store = await (await import("../src/store/open_store.ts")).openStore(":memory:");
+  let hang = true;
+  const receiver = startReceiver({
+    answer: () => new Response("late"),
+  });
+  const hanging = startReceiver({
+    answer: () => (hang ? new Response(new ReadableStream({ start() {} })) : new Response("ok")),
+  });
+  // Lease of an attempt: 2 × 5 s + 5 s = 15 s.
+  const slow = { ...FAST, timeoutMs: 5000 };
+  const a = await startTestServer({ webhooks: slow, store });
+  try {
+    const auth = await a.user("alice");
+    await addHook(a, auth, hanging.url, ["publish"]);
+    assertEquals((await a.upload("alice", await zip("v1.0.0"), auth)).status, 201);
+    await hanging.waitFor(1);
+    await a.close(); // aborts the attempt in flight
+    hang = false;
+    const b = await startTestServer({ webhooks: slow, store });
+    try {
+      const started = Date.now();
+      await hanging.waitFor(2, 4000);
+      assertOk(Date.now() - started < 4000);
+      assertEquals(hanging.received[1].body, hanging.received[0].body);
+
+      await addHook(b, auth, receiver.url, ["delete"]);
+      const res = await fetch(
+        `${b.url}/api/v1/packages/alice/go/${encodeURIComponent(MOD)}/v1.0.0`,
+        { method: "DELETE", headers: { authorization: auth } },
+      );
+      assertEquals(res.status, 204);
+      await b.app.sweep();
+      assertEquals(receiver.received.length, 1);
+    } finally {
+      await b.close();
+    }
+  } finally {
+    await receiver.close();
+    await hanging.close();
+    store.close();
+  }
+});

@@ -45,7 +45,10 @@ export async function webhookCommand(
         const events = flags.get("events");
         if (typeof events !== "string") throw new UsageError("webhook add needs --events");
         const [owner, url] = args;
-        await requireUser(kv, owner);
+        if ((await requireUser(kv, owner)).value.deleted) {
+          console.error(`error: ${owner} is deleted`);
+          return 1;
+        }
         let box: SecretBox;
         try {
           box = new SecretBox(Deno.env.get("MODYARD_WEBHOOK_KEY") || undefined);

@@ -188,6 +188,21 @@ export async function finishAttempt(
   return (await op.commit()).ok;
 }
 
+/**
+ * Gives a taken delivery back without recording an attempt (the process is stopping): it is
+ * due again at once, for another process or the next start, instead of at its lease end.
+ */
+export async function releaseDelivery(kv: Deno.Kv, taken: TakenDelivery): Promise<void> {
+  const r = taken.record;
+  const key = keys.webhookDelivery(r.owner, r.webhookId, r.id);
+  const now = Date.now();
+  await kv.atomic().check({ key, versionstamp: taken.versionstamp })
+    .delete(keys.webhookQueue(r.dueAt!, r.owner, r.webhookId, r.id))
+    .set(keys.webhookQueue(now, r.owner, r.webhookId, r.id), 1)
+    .set(key, { ...r, dueAt: now } satisfies DeliveryRecord)
+    .commit();
+}
+
 /** The newest deliveries of a webhook (at most {@link MAX_DELIVERIES_PER_WEBHOOK}), newest first. */
 export async function listDeliveries(
   kv: Deno.Kv,

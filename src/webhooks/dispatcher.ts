@@ -12,7 +12,13 @@ import type { Logger } from "../ops/log.ts";
 import { keys } from "../store/keys.ts";
 import type { OutboxEvent, WebhookRecord } from "../store/records.ts";
 import { dnsResolver, type Resolver } from "./address_policy.ts";
-import { fanOut, finishAttempt, takeDelivery, type TakenDelivery } from "./deliveries.ts";
+import {
+  fanOut,
+  finishAttempt,
+  releaseDelivery,
+  takeDelivery,
+  type TakenDelivery,
+} from "./deliveries.ts";
 import type { SecretBox } from "./secret_box.ts";
 import { sendAttempt } from "./send_attempt.ts";
 import { signBody } from "./signing.ts";
@@ -87,6 +93,17 @@ export class WebhookDispatcher {
     await Promise.all(this.#inFlight);
   }
 
+  /**
+   * One look at the outbox and the queue, then waits for the attempts it started: for a
+   * scheduler that runs the app only now and then (`Deno.cron` on Deno Deploy, through
+   * `App.sweep()`).
+   */
+  async drain(): Promise<void> {
+    if (this.#closed) return;
+    await (this.#tick ?? this.poll());
+    await Promise.all(this.#inFlight);
+  }
+
   /** One look at the outbox and the queue (the timer calls it). */
   async poll(): Promise<void> {
     for await (
@@ -144,7 +161,11 @@ export class WebhookDispatcher {
       resolve: this.#resolve,
       signal: this.#abort.signal,
     });
-    if (this.#abort.signal.aborted) return; // cut by close(): the lease ends, it is retried
+    if (this.#abort.signal.aborted) {
+      // Cut by close(): due again at once (for another process, or after the restart).
+      await releaseDelivery(this.kv, taken).catch(() => {});
+      return;
+    }
     const recorded = await finishAttempt(this.kv, taken, attempt, this.settings.backoffMs);
     this.logger?.event(attempt.error ? "warn" : "info", "webhook attempt", {
       owner: r.owner,
