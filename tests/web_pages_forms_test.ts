@@ -104,6 +104,12 @@ Deno.test("web forms: delete follows the API's rules (read-token session 403, an
     const page = await postForm(s.url, DELETE, { _csrf: csrf }, { cookie: reader });
     assertEquals(page.status, 403);
     assertIncludes(page.html, "read scope");
+    // Nor may it mint or revoke tokens (the API's rule for /api/v1/user/tokens).
+    const mint = await postForm(s.url, "/-/tokens", { _csrf: csrf, scope: "write" }, {
+      cookie: reader,
+    });
+    assertEquals(mint.status, 403);
+    assertEquals((await listTokens(s.kv, "alice")).length, 2);
     assertEquals((await postForm(s.url, DELETE, {})).status, 401);
     await createUser(s.kv, "bob");
     const bob = await signIn(s.url, "", (await createToken(s.kv, "bob", { scope: "write" })).token);

@@ -88,7 +88,10 @@ Deno.test("web session: a token signs in with or without the user name; revoking
     await revokeToken(s.kv, "alice", record.id);
     // At once: the session's token is read from the store on every request, not cached.
     for (const cookie of [named, bare]) {
-      assertOk(!(await getPage(s.url, "/", cookie)).html.includes("Signed in as"));
+      const page = await getPage(s.url, "/", cookie);
+      assertEquals(page.status, 200);
+      assertOk(!page.html.includes("Signed in as"));
+      assertIncludes(page.html, 'href="/-/signin"');
     }
   } finally {
     await s.close();

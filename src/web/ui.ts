@@ -49,6 +49,7 @@ export async function serveUi(ctx: RequestContext, deps: UiDeps): Promise<Respon
     const response = err.status === 401 && ctx.request.method !== "POST"
       ? signInPage(ui, { status: 401, message: err.message, next: ctx.url.pathname })
       : errorPage(ui, err);
+    // Never WWW-Authenticate: a browser would pop up its own dialog over the sign-in page.
     for (const [k, v] of Object.entries(err.headers)) {
       if (k.toLowerCase() !== "www-authenticate") response.headers.set(k, v);
     }

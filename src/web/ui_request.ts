@@ -74,22 +74,17 @@ export class UiRequest {
     return ctx;
   }
 
-  /** The owner if the session may read it; else the API's 401/403/404 (no WWW-Authenticate). */
-  async readableOwner(owner: string): Promise<UserRecord> {
-    try {
-      return await this.ownerContext(owner).readableOwner();
-    } catch (err) {
-      throw withoutChallenge(err);
-    }
+  /**
+   * The owner if the session may read it; else the API's 401/403/404 (the UI answers without
+   * its `WWW-Authenticate`, see ui.ts).
+   */
+  readableOwner(owner: string): Promise<UserRecord> {
+    return this.ownerContext(owner).readableOwner();
   }
 
   /** The owner if the session may publish to and delete from it; else the API's refusal. */
-  async writableOwner(owner: string, verb: string): Promise<UserRecord> {
-    try {
-      return await this.ownerContext(owner).writableOwner(verb);
-    } catch (err) {
-      throw withoutChallenge(err);
-    }
+  writableOwner(owner: string, verb: string): Promise<UserRecord> {
+    return this.ownerContext(owner).writableOwner(verb);
   }
 
   /** The signed-in principal, or a 401 (the UI answers it with the sign-in page). */
@@ -108,12 +103,6 @@ export class UiRequest {
     if (this.session) checkCsrfToken(form, this.session.csrf);
     return form;
   }
-}
-
-/** A browser must never see `WWW-Authenticate` from the UI (it would pop up a dialog). */
-function withoutChallenge(err: unknown): unknown {
-  if (!(err instanceof HttpError) || !("www-authenticate" in err.headers)) return err;
-  return new HttpError(err.status, err.message);
 }
 
 /**
