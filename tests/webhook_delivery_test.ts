@@ -64,6 +64,7 @@ async function deliveries(server: TestServer, auth: string, id: unknown, owner =
 
 async function assertSigned(r: Received): Promise<void> {
   assertEquals(r.headers["x-modyard-signature"], await expectedSignature(SECRET, r.body));
+  assertEquals(r.headers["x-hub-signature-256"], r.headers["x-modyard-signature"]);
   assertEquals(r.headers["content-type"], "application/json");
 }
 
@@ -183,6 +184,8 @@ Deno.test("webhook: a receiver that is down gets the delivery once it is back; e
     for (const a of d.attempts.slice(0, -1)) {
       assertEquals(a.status, null);
       assertOk(a.error, "a failed attempt says why");
+      assertIncludes(a.error!, "Connection refused");
+      assertEquals(a.error!.includes("/hook"), false, `the URL's path is not kept: ${a.error}`);
     }
   } finally {
     await server.close();

@@ -144,6 +144,7 @@ export class WebhookDispatcher {
       );
       return;
     }
+    const signature = await signBody(secret, r.body);
     const attempt = await sendAttempt({
       url: hook.url,
       body: r.body,
@@ -153,7 +154,9 @@ export class WebhookDispatcher {
         "x-modyard-event": r.event,
         "x-modyard-event-id": r.eventId,
         "x-modyard-delivery": r.id,
-        "x-modyard-signature": await signBody(secret, r.body),
+        "x-modyard-signature": signature,
+        // The same value under the name GitHub's and Gitea's receivers check.
+        "x-hub-signature-256": signature,
       },
     }, {
       timeoutMs: this.settings.timeoutMs,

@@ -68,10 +68,11 @@ export async function sendAttempt(
       : `answered ${res.status}`;
     return done({ status: res.status, response, error });
   } catch (err) {
-    const reason = timeout.aborted
-      ? `no answer within ${options.timeoutMs} ms`
-      : (err as Error)?.message ?? String(err);
-    return done({ status: null, error: clip(reason) });
+    const reason = timeout.aborted ? `no answer within ${options.timeoutMs} ms` : describe(err);
+    // A URL's path and query may hold a credential (as chat services' hook URLs do): errors,
+    // which are kept and logged, name only its origin.
+    const origin = URL.canParse(delivery.url) ? new URL(delivery.url).origin : "the URL";
+    return done({ status: null, error: clip(reason.split(delivery.url).join(`${origin}/…`)) });
   }
 }
 
@@ -95,6 +96,13 @@ async function readExcerpt(res: Response): Promise<string> {
     await reader.cancel().catch(() => {});
   }
   return new TextDecoder().decode(buffer.subarray(0, n));
+}
+
+/** An error's message and its cause's (Deno's fetch says only "fetch failed", the cause why). */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? err.cause.message : "";
+  return cause && cause !== err.message ? `${err.message}: ${cause}` : err.message;
 }
 
 function clip(text: string): string {
