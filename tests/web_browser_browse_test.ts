@@ -77,7 +77,9 @@ Deno.test({
         assertIncludes(await pageTitle(page), hello.path);
       });
 
+      // Each later step starts from its own URL, so one failure does not cascade.
       await t.step("module page: install line copied by its button", async () => {
+        await visit(page, moduleUrl(alice.name, hello.path));
         const install = `go get ${hello.path}@${hello.latest}`;
         assertIncludes(await mainText(page), install);
         const copied: string[] = [];
@@ -89,14 +91,19 @@ Deno.test({
           copied.push(await readClipboard(page));
         }
         assertOk(copied.includes(install), `copied ${JSON.stringify(copied)}`);
+        const goSum = `${hello.path} ${hello.latest} h1:`;
+        assertOk(copied.some((c) => c.startsWith(goSum)), `go.sum lines copied too: ${copied}`);
       });
 
       await t.step("module page: retracted badge with rationale, downloads chart", async () => {
+        await visit(page, moduleUrl(alice.name, hello.path));
         const text = await mainText(page);
         assertIncludes(text, hello.retracted.rationale);
         const row = page.getByRole("row").filter({ hasText: hello.retracted.version });
         assertOk(await row.count() > 0, "the version list has a row for the retracted version");
-        assertIncludes((await row.first().innerText()).toLowerCase(), "retracted");
+        const rowText = await row.first().innerText();
+        assertIncludes(rowText.toLowerCase(), "retracted");
+        assertIncludes(rowText, hello.retracted.rationale, "the rationale is in the version's row");
         const chart = page.locator("main svg").first();
         assertOk(await chart.isVisible(), "an inline SVG chart is shown");
         assertEquals(await chart.getAttribute("role"), "img");
