@@ -370,6 +370,23 @@ Deno.test("webhook API: the owner, an org's owner members and admins manage webh
     const over = await post("alice", alice);
     assertEquals(over.status, 409);
     await over.body?.cancel();
+    // Without a secret, one is made and answered once; the audit log records the changes.
+    const made = await fetch(`${server.url}/api/v1/owners/bob/webhooks`, {
+      method: "POST",
+      headers: { authorization: bob, "content-type": "application/json" },
+      body: JSON.stringify({ url: "http://127.0.0.1:9/h", events: ["delete"] }),
+    });
+    const madeHook = await made.json();
+    assertEquals(made.status, 201);
+    assertOk(/^[0-9a-f]{48}$/.test(madeHook.secret), madeHook.secret);
+    const bobList = await (await fetch(`${server.url}/api/v1/owners/bob/webhooks`, {
+      headers: { authorization: bob },
+    })).text();
+    assertEquals(bobList.includes(madeHook.secret), false);
+    assertEquals(
+      (await listAudit(server)).filter((a) => a.startsWith("webhook.create bob")).length,
+      1,
+    );
     const id = JSON.parse(text)[0].id;
     let res = await fetch(`${server.url}/api/v1/owners/alice/webhooks/${id}`, {
       method: "DELETE",
@@ -382,6 +399,7 @@ Deno.test("webhook API: the owner, an org's owner members and admins manage webh
       headers: { authorization: alice },
     });
     assertEquals(res.status, 204);
+    assertOk((await listAudit(server)).includes(`webhook.remove alice id=${id}`));
     res = await fetch(`${server.url}/api/v1/owners/alice/webhooks/${id}`, {
       method: "DELETE",
       headers: { authorization: alice },
@@ -416,6 +434,20 @@ Deno.test("webhook: two servers on one store make each attempt once (the lease)"
     await receiver.close();
   }
 });
+
+/** The audit log as `action target key=value…` lines. */
+async function listAudit(server: TestServer): Promise<string[]> {
+  const out: string[] = [];
+  for await (
+    const e of server.kv.list<{ action: string; target: string; detail?: Record<string, string> }>({
+      prefix: ["audit"],
+    })
+  ) {
+    const detail = Object.entries(e.value.detail ?? {}).map(([k, v]) => ` ${k}=${v}`).join("");
+    out.push(`${e.value.action} ${e.value.target}${detail}`);
+  }
+  return out;
+}
 
 async function count(kv: Deno.Kv, prefix: string): Promise<number> {
   let n = 0;

@@ -2,7 +2,8 @@
  * An owner's webhooks over HTTP, for the owner's admins (the user itself, members of an
  * organisation with role `owner`, server admins):
  *
- * - `GET|POST /api/v1/owners/{owner}/webhooks` — list; register `{url, events, secret}`
+ * - `GET|POST /api/v1/owners/{owner}/webhooks` — list; register `{url, events, secret?}` (without
+ *   a secret one is made and answered this once)
  * - `DELETE /api/v1/owners/{owner}/webhooks/{id}`
  * - `GET /api/v1/owners/{owner}/webhooks/{id}/deliveries` — the last 50, with attempts
  * - `POST /api/v1/owners/{owner}/webhooks/{id}/deliveries/{delivery}/redeliver`
@@ -133,20 +134,22 @@ export async function ownerWebhooks(
       `"events" must be a list of event names (or one comma-separated string)`,
     );
   }
-  if (typeof secret !== "string" || secret.length > MAX_SECRET_LENGTH) {
+  if (secret !== undefined && (typeof secret !== "string" || secret.length > MAX_SECRET_LENGTH)) {
     throw new HttpError(
       400,
       `"secret" must be a string of at most ${MAX_SECRET_LENGTH} characters`,
     );
   }
+  const made = secret === undefined ? crypto.getRandomValues(new Uint8Array(24)).toHex() : null;
   const hook = await webhookRequest(() =>
-    createWebhook(kv, owner, { url, events: parseEvents(eventText), secret }, {
+    createWebhook(kv, owner, { url, events: parseEvents(eventText), secret: made ?? secret! }, {
       allowPrivate: settings.allowPrivate,
       box: settings.box,
       actor: ctx.actor(),
     })
   );
-  return json(webhookJson(hook), 201);
+  // A secret the server made is answered once, here; never again.
+  return json({ ...webhookJson(hook), ...(made ? { secret: made } : {}) }, 201);
 }
 
 /** `DELETE /api/v1/owners/{owner}/webhooks/{id}`. */
