@@ -281,16 +281,32 @@ Deno.test("webhook: loopback targets are refused without --webhook-allow-private
       events: ["publish"],
       secret: SECRET,
     }, { allowPrivate: true, box: new SecretBox(), actor: CLI_ACTOR });
+    // A name is judged by what it resolves to (Deno.resolveDns) when delivering.
+    const named = await createWebhook(server.kv, "alice", {
+      url: `http://localhost:${receiver.port}/hook`,
+      events: ["publish"],
+      secret: SECRET,
+    }, { allowPrivate: true, box: new SecretBox(), actor: CLI_ACTOR });
     assertEquals((await server.upload("alice", await zip("v1.0.0"), auth)).status, 201);
-    let d;
-    for (let i = 0; i < 60; i++) {
-      [d] = await deliveries(server, auth, hook.id);
-      if (d?.state === "failed") break;
-      await sleep(50);
-    }
-    assertEquals(d?.state, "failed");
-    assertEquals(d!.attempts[0].status, null);
-    assertIncludes(d!.attempts[0].error!, "127.0.0.1 is a loopback address");
+    const failed = async (id: unknown) => {
+      let d;
+      for (let i = 0; i < 60; i++) {
+        [d] = await deliveries(server, auth, id);
+        if (d?.state === "failed") break;
+        await sleep(50);
+      }
+      assertEquals(d?.state, "failed");
+      assertEquals(d!.attempts[0].status, null);
+      return d!.attempts[0].error!;
+    };
+    assertIncludes(await failed(hook.id), "127.0.0.1 is a loopback address");
+    // localhost resolves to a loopback address (or, where it does not resolve, is refused too).
+    assertOk(
+      /^localhost (\(127\.0\.0\.1\) is a loopback address|.*did not resolve)/.test(
+        await failed(named.id),
+      ),
+    );
+    await sleep(300);
     assertEquals(receiver.received.length, 0);
   } finally {
     await server.close();
