@@ -184,6 +184,21 @@ Deno.test("web forms: oversized and non-form bodies are refused, never 500", asy
       cookie,
     });
     assertEquals(big.status, 413);
+    // Counted while reading too: a chunked body has no Content-Length to refuse it by.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(`_csrf=${csrf}&label=`));
+        for (let i = 0; i < 4; i++) c.enqueue(new TextEncoder().encode("x".repeat(8192)));
+        c.close();
+      },
+    });
+    const streamed = await fetch(`${s.url}/-/tokens`, {
+      method: "POST",
+      body: chunks,
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie, origin: s.url },
+    });
+    assertEquals(streamed.status, 413);
+    await streamed.body?.cancel();
     const json = await fetch(`${s.url}/-/tokens`, {
       method: "POST",
       body: "{}",
