@@ -313,8 +313,8 @@ export const SETTINGS: readonly Setting[] = [
     key: "webhookAttempts",
     kind: "int",
     fallback: "8",
-    help: "attempts per webhook delivery before it is marked failed",
-    range: [1, 20],
+    help: "attempts per webhook delivery before it is marked failed (at most 16; all are kept)",
+    range: [1, 16],
   },
   {
     flag: "webhook-backoff",

@@ -15,6 +15,7 @@ import {
   backoffDelay,
   fanOut,
   listDeliveries,
+  MAX_ATTEMPTS_KEPT,
   MAX_DELIVERIES_PER_WEBHOOK,
   takeDelivery,
 } from "../src/webhooks/deliveries.ts";
@@ -24,7 +25,7 @@ import { SecretBox } from "../src/webhooks/secret_box.ts";
 import { signBody } from "../src/webhooks/signing.ts";
 import { createWebhook } from "../src/webhooks/webhook_store.ts";
 import { createUser } from "../src/registry/accounts.ts";
-import type { OutboxEvent } from "../src/store/records.ts";
+import type { DeliveryRecord, OutboxEvent } from "../src/store/records.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
 
 Deno.test("signBody: GitHub's documented X-Hub-Signature-256 example", async () => {
@@ -208,7 +209,7 @@ Deno.test("config: --webhook-* settings, their defaults and ranges; --webhook-al
     false,
   );
   for (
-    const args of [["--webhook-attempts", "0"], ["--webhook-attempts", "21"], [
+    const args of [["--webhook-attempts", "0"], ["--webhook-attempts", "17"], [
       "--webhook-backoff",
       "5",
     ], ["--webhook-allow-private=yes"]]
@@ -312,6 +313,41 @@ Deno.test("takeDelivery: of two processes taking one due delivery at once, exact
     const retaken = await takeDelivery(kv, expired, 60_000);
     assertOk(retaken !== null);
     assertEquals(retaken.record.id, taken.find((t) => t !== null)!.record.id);
+  } finally {
+    kv.close();
+  }
+});
+
+Deno.test("a delivery with its most attempts, each with the largest answer excerpt and error, fits one KV value", async () => {
+  const kv = await openStore(":memory:");
+  try {
+    const attempt = {
+      at: new Date().toISOString(),
+      status: 500,
+      durationMs: 10_000,
+      error: "é".repeat(301),
+      response: "\u{1F600}".repeat(512), // 1 KiB of UTF-8, as two-byte text
+    };
+    const record: DeliveryRecord = {
+      id: "0000000000000-00000000",
+      webhookId: "aaaaaaaaaaaa",
+      owner: "o".repeat(64),
+      eventId: "0000000000000-00000000",
+      event: "owner.visibility",
+      body: JSON.stringify({ module: "é".repeat(1000), version: "v".repeat(200) }),
+      createdAt: new Date().toISOString(),
+      state: "failed",
+      dueAt: null,
+      attemptsLeft: 0,
+      attemptsMade: MAX_ATTEMPTS_KEPT,
+      attempts: new Array(MAX_ATTEMPTS_KEPT).fill(attempt),
+    };
+    assertOk((await kv.set(["x"], record)).ok);
+    assertEquals(
+      loadConfig(["--webhook-attempts", String(MAX_ATTEMPTS_KEPT)], () => undefined).config
+        .webhookAttempts,
+      MAX_ATTEMPTS_KEPT,
+    );
   } finally {
     kv.close();
   }

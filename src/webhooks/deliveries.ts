@@ -20,7 +20,10 @@ import { sortableId } from "./events.ts";
 
 /** Deliveries kept per webhook (the newest; older ones are dropped, pending or not). */
 export const MAX_DELIVERIES_PER_WEBHOOK = 50;
-/** Attempts kept in a delivery record (the newest). */
+/**
+ * Attempts kept in a delivery record: every attempt, as `--webhook-attempts` is at most this
+ * (16 attempts with their 1 KiB answers and errors stay well under a KV value's 64 KiB).
+ */
 export const MAX_ATTEMPTS_KEPT = 16;
 /** Longest wait between two attempts: one day. */
 const MAX_BACKOFF_MS = 86_400_000;
