@@ -18,7 +18,15 @@ import {
 import { startTestServer } from "./helpers/server.ts";
 import { seedWebRegistry } from "./helpers/web_seed.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
-import { fileUrl, homeUrl, moduleUrl, ownerUrl, signInUrl, versionUrl } from "../src/web/urls.ts";
+import {
+  fileUrl,
+  homeUrl,
+  moduleUrl,
+  ownerUrl,
+  rawUrl,
+  signInUrl,
+  versionUrl,
+} from "../src/web/urls.ts";
 
 /** Goes to `path` and checks the answer's status. */
 async function visit(page: Page, path: string, status = 200): Promise<void> {
@@ -132,6 +140,40 @@ Deno.test({
         );
         assertIncludes(await mainText(page), hello.file.line);
         await assertAccessible(page);
+      });
+
+      await t.step(
+        "raw SVG and HTML files are shown as text or downloaded, never rendered",
+        async () => {
+          for (const path of hello.activeFiles) {
+            const url = rawUrl(alice.name, hello.path, hello.latest, path);
+            const download = page.waitForEvent("download", { timeout: 5000 }).catch(() => null);
+            // Chromium aborts the navigation when the answer is an attachment.
+            const res = await page.goto(url).catch(() => null);
+            if (res === null) {
+              const file = await download;
+              assertEquals(file?.suggestedFilename(), path.split("/").at(-1), `${url} downloads`);
+              await file?.cancel();
+            } else {
+              const type = await page.evaluate("document.contentType");
+              assertEquals(type, "text/plain", `${url} is a text document, not SVG or HTML`);
+              assertIncludes(await page.locator("body").innerText(), "alert(", "its source shown");
+            }
+          }
+          assertEquals(dialogs, [], "no alert() ran");
+        },
+      );
+
+      await t.step("keyboard: the first Tab shows the skip link, which leads to main", async () => {
+        await visit(page, homeUrl());
+        await page.keyboard.press("Tab");
+        const skip = page.locator(":focus");
+        assertEquals(await skip.getAttribute("href"), "#main");
+        assertOk(await skip.isVisible(), "the focused skip link is visible");
+        const box = await skip.boundingBox();
+        assertOk(box && box.x >= 0 && box.y >= 0, `on screen: ${JSON.stringify(box)}`);
+        await page.keyboard.press("Enter");
+        assertEquals(await page.evaluate("document.activeElement.id"), "main");
       });
 
       await t.step("owner page lists the owner's modules", async () => {

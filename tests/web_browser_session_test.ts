@@ -5,7 +5,14 @@
 // (an auto-submitting form, without and even with the victim's CSRF token) is refused with
 // 403 and deletes nothing. One server and one browser for the whole file.
 
-import { browserPrerequisites, launchBrowser, openPage, type Page } from "./helpers/browser.ts";
+import {
+  axeViolations,
+  browserPrerequisites,
+  formatViolations,
+  launchBrowser,
+  openPage,
+  type Page,
+} from "./helpers/browser.ts";
 import { startTestServer } from "./helpers/server.ts";
 import { type SeedUser, seedWebRegistry } from "./helpers/web_seed.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
@@ -15,6 +22,7 @@ import {
   moduleUrl,
   ownerUrl,
   signInUrl,
+  tokensUrl,
   versionUrl,
 } from "../src/web/urls.ts";
 import { CSRF_FIELD } from "../src/web/csrf.ts";
@@ -116,6 +124,11 @@ Deno.test({
           1,
           `search finds it: ${search.text}`,
         );
+        // The pages only a signed-in user sees pass axe-core too.
+        for (const path of [ownerUrl(org), tokensUrl()]) {
+          assertEquals((await page.goto(path))?.status(), 200, path);
+          assertEquals(formatViolations(await axeViolations(page)), "", `axe-core on ${path}`);
+        }
 
         await Promise.all([
           page.waitForURL(server.url + homeUrl()),

@@ -37,6 +37,8 @@ export interface WebSeed {
     latest: string;
     /** A text file of `latest` (module-relative) and a line of its content. */
     file: { path: string; line: string };
+    /** Files of `latest` a browser must never render inline (script in the registry's origin). */
+    activeFiles: string[];
     /** Text of the README of `latest`. */
     readmeHeading: string;
     /** `.zip` downloads made per version. */
@@ -171,6 +173,8 @@ export async function seedWebRegistry(server: TestServer): Promise<WebSeed> {
       "main.go": MAIN_GO,
       "docs/guide.md": `# Guide\n\nRun \`hello -name gopher\`.\n`,
       "LICENSE": "MIT License\n\nCopyright (c) 2026 Alice\n",
+      "docs/logo.svg": `<svg xmlns="http://www.w3.org/2000/svg" onload="alert('svg')"></svg>\n`,
+      "docs/page.html": `<!doctype html><script>alert("html")</script>\n`,
     });
   }
   const tools = { path: "example.com/tools", version: "v0.3.0" };
@@ -216,6 +220,7 @@ export async function seedWebRegistry(server: TestServer): Promise<WebSeed> {
       retracted: { version: "v1.0.0", rationale },
       latest: "v1.2.0",
       file: { path: "main.go", line: `greeting := fmt.Sprintf("Hello, %s!", *name)` },
+      activeFiles: ["docs/logo.svg", "docs/page.html"],
       readmeHeading: "Usage",
       downloads,
     },
