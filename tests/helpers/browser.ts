@@ -11,8 +11,8 @@
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import axe from "axe-core";
 
-/** Debian's Chromium (package `chromium`). */
-export const CHROMIUM = "/usr/bin/chromium";
+/** Debian's Chromium (package `chromium`), or the browser `MODYARD_CHROMIUM` names. */
+export const CHROMIUM: string = Deno.env.get("MODYARD_CHROMIUM") ?? "/usr/bin/chromium";
 
 /** The viewport of every page and screenshot: stable pixels from run to run. */
 export const VIEWPORT = { width: 1280, height: 800 } as const;
