@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Config, ConfigError } from "./config.ts";
+import type { Config } from "./config.ts";
 import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
@@ -71,12 +71,8 @@ import {
   webhookDeliveries,
   webhookRedeliver,
 } from "./http/webhook_api.ts";
-import {
-  DEFAULT_WEBHOOK_TIMING,
-  WebhookDispatcher,
-  type WebhookSettings,
-} from "./webhooks/dispatcher.ts";
-import { SecretBox } from "./webhooks/secret_box.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
+import { type WebhookOptions, webhookSettings } from "./webhooks/webhook_settings.ts";
 
 /** Options of the app (the subset of the configuration the handler needs). */
 export interface AppOptions {
@@ -119,7 +115,7 @@ export interface AppOptions {
   /** The read `/readyz` makes (tests inject a hanging one); default: one small key. */
   readyProbe?: () => Promise<unknown>;
   /** Webhook delivery settings (defaults: 8 attempts, 30 s first backoff, 10 s timeout, no private targets). */
-  webhooks?: Partial<Omit<WebhookSettings, "box">> & { key?: string };
+  webhooks?: WebhookOptions;
 }
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
@@ -159,24 +155,6 @@ export function appOptionsFrom(config: Config): AppOptions {
       // A secret: from the environment only, never a flag.
       key: Deno.env.get("MODYARD_WEBHOOK_KEY") || undefined,
     },
-  };
-}
-
-/** The webhook settings of the app options; a bad `MODYARD_WEBHOOK_KEY` is a {@link ConfigError}. */
-function webhookSettingsOf(options: AppOptions): WebhookSettings {
-  const w = options.webhooks ?? {};
-  let box: SecretBox;
-  try {
-    box = new SecretBox(w.key);
-  } catch (err) {
-    throw new ConfigError((err as Error).message);
-  }
-  return {
-    attempts: w.attempts ?? DEFAULT_WEBHOOK_TIMING.attempts,
-    backoffMs: w.backoffMs ?? DEFAULT_WEBHOOK_TIMING.backoffMs,
-    timeoutMs: w.timeoutMs ?? DEFAULT_WEBHOOK_TIMING.timeoutMs,
-    allowPrivate: w.allowPrivate ?? false,
-    box,
   };
 }
 
@@ -368,7 +346,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const logger = options.logger ??
     new Logger({ format: options.logFormat ?? "text", level: options.logLevel ?? "error" });
   const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
-  const webhooks = webhookSettingsOf(options);
+  const webhooks = webhookSettings(options.webhooks);
   const dispatcher = new WebhookDispatcher(kv, webhooks, logger);
   dispatcher.start();
   const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };

@@ -148,3 +148,24 @@ Deno.test("webhook: a server killed (SIGKILL) between a publish and its delivery
     await receiver?.close();
   }
 });
+
+Deno.test("a malformed MODYARD_WEBHOOK_KEY stops `serve` and `webhook add` with exit 1 and the reason", async () => {
+  const store = await cliStore("modyard-webhook-key-");
+  Deno.env.set("MODYARD_WEBHOOK_KEY", "not-a-key");
+  try {
+    await store.ok(["user", "create", "alice"]);
+    for (
+      const args of [
+        ["serve", "--port", "0", "--hostname", "127.0.0.1"],
+        ["webhook", "add", "alice", "https://example.com/h", "--events", "publish"],
+      ]
+    ) {
+      const out = await store.cli(args);
+      assertEquals(out.code, 1, args.join(" "));
+      assertIncludes(out.stderr, "MODYARD_WEBHOOK_KEY must be 32 bytes");
+    }
+  } finally {
+    Deno.env.delete("MODYARD_WEBHOOK_KEY");
+    await store.cleanup();
+  }
+});
