@@ -65,6 +65,7 @@ import { declaredLength, RequestObserver } from "./ops/request_observer.ts";
 import { goproxyKind, type RouteKind } from "./ops/route_kind.ts";
 import { readUpstreamBytes, readUsageTotals, type StoreSize } from "./ops/store_size.ts";
 import { otelEnabled } from "./ops/trace_span.ts";
+import { afterDelay } from "./ops/web_timer.ts";
 import {
   ownerWebhook,
   ownerWebhooks,
@@ -117,6 +118,9 @@ export interface AppOptions {
   /** Webhook delivery settings (defaults: 8 attempts, 30 s first backoff, 10 s timeout, no private targets). */
   webhooks?: WebhookOptions;
 }
+
+/** Milliseconds from creation to the start of the webhook loop and the sweeper. */
+const BACKGROUND_START_DELAY_MS = 250;
 
 /** Default interval of the background sweep of abandoned uploads and deleted versions. */
 const SWEEP_INTERVAL_MS = 30_000;
@@ -348,7 +352,6 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
   const webhooks = webhookSettings(options.webhooks);
   const dispatcher = new WebhookDispatcher(kv, webhooks, logger);
-  dispatcher.start();
   const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };
   /** One sweep of abandoned uploads and deleted versions' chunks; resolves to blobs reclaimed. */
   const sweep = async (): Promise<number> => {
@@ -377,10 +380,15 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     }
   };
   let sweeper: ReturnType<typeof setInterval> | undefined;
-  if (options.sweepIntervalMs > 0) {
-    sweeper = setInterval(sweep, options.sweepIntervalMs);
-    Deno.unrefTimer(sweeper as unknown as number);
-  }
+  // The background loops start once the server is up: the first setInterval loads Node's
+  // timers, 15-35 ms that would otherwise delay the first answer (see ops/web_timer.ts).
+  const cancelStart = afterDelay(BACKGROUND_START_DELAY_MS, () => {
+    dispatcher.start();
+    if (options.sweepIntervalMs > 0) {
+      sweeper = setInterval(sweep, options.sweepIntervalMs);
+      Deno.unrefTimer(sweeper as unknown as number);
+    }
+  });
 
   /** The text of a scrape; store totals from the counters, cached until the store changes. */
   async function scrape(): Promise<string> {
@@ -624,6 +632,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     },
     async close() {
       cache.close();
+      cancelStart();
       if (sweeper !== undefined) clearInterval(sweeper);
       await dispatcher.close();
       try {
