@@ -59,7 +59,7 @@ commands:
   publish [DIR] --url URL --owner OWNER [--version vX.Y.Z] [--module PATH]
           [--allow-dirty] [--dry-run] [--out FILE] [--token-stdin]
                                          build the module zip from source and upload it
-  login URL [--owner OWNER] [--user NAME] [--password-stdin] [--apply]
+  login URL [--owner OWNER] [--user NAME] [--password-stdin] [--scope read|write] [--apply]
                                          create a token, write it to .netrc, print the go settings
   logout URL                             revoke the login's token and remove its .netrc entry
   webhook add OWNER URL --events publish,delete[,pin.clear,owner.visibility] --secret-stdin
