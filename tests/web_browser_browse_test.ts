@@ -112,13 +112,15 @@ Deno.test({
         const rowText = await row.first().innerText();
         assertIncludes(rowText.toLowerCase(), "retracted");
         assertIncludes(rowText, hello.retracted.rationale, "the rationale is in the version's row");
-        const chart = page.locator("main svg").first();
-        assertOk(await chart.isVisible(), "an inline SVG chart is shown");
-        assertEquals(await chart.getAttribute("role"), "img");
-        const name = await chart.evaluate(
-          "(svg) => svg.getAttribute('aria-label') ?? svg.querySelector('title')?.textContent",
-        ) as string | null;
-        assertOk(name && /download/i.test(name), `the chart is named: ${name}`);
+        const chart = page.locator("main").getByRole("img", { name: /download/i });
+        assertEquals(await chart.count(), 1, "one chart named for downloads");
+        assertOk(await chart.isVisible(), "the chart is shown");
+        assertEquals(await chart.evaluate("(e) => e.tagName.toLowerCase()"), "svg", "inline SVG");
+        const chartText = await chart.evaluate("(svg) => svg.textContent") as string;
+        for (const [version, n] of Object.entries(hello.downloads)) {
+          const says = new RegExp(`${version.replaceAll(".", "\\.")}\\D+${n} download`);
+          assertOk(says.test(chartText), `the chart says ${version} has ${n}: ${chartText}`);
+        }
         await assertAccessible(page);
         await screenshot(page, "module");
       });
