@@ -157,22 +157,66 @@ Deno.test("web files: tree with sizes, viewer shows escaped text, raw follows th
       return { h: res.headers, body: new Uint8Array(await res.arrayBuffer()), status: res.status };
     };
     const html = await raw("evil.html");
-    assertEquals(html.h.get("content-type"), "text/plain; charset=utf-8");
+    assertEquals(html.h.get("content-type"), "application/octet-stream");
+    assertMatch(html.h.get("content-disposition") ?? "", /^attachment; /);
     assertEquals(new TextDecoder().decode(html.body), "<script>alert(4)</script>\n");
     const svg = await raw("logo.svg");
-    assertEquals(svg.h.get("content-type"), "text/plain; charset=utf-8");
+    assertEquals(svg.h.get("content-type"), "application/octet-stream");
+    assertMatch(svg.h.get("content-disposition") ?? "", /^attachment; /);
+    const go = await raw("sub/a.go");
+    assertEquals(go.h.get("content-type"), "text/plain; charset=utf-8");
+    assertEquals(new TextDecoder().decode(go.body), "package sub\n");
     const png = await raw("img.png");
     assertEquals(png.h.get("content-type"), "image/png");
-    assertIncludes(png.h.get("content-security-policy") ?? "", "sandbox");
     assertEquals(png.body, PNG);
     const bin = await raw("bin.dat");
     assertEquals(bin.h.get("content-type"), "application/octet-stream");
-    assertEquals(bin.h.get("content-disposition"), "attachment; filename*=UTF-8''bin.dat");
+    assertMatch(
+      bin.h.get("content-disposition") ?? "",
+      /^attachment; .*filename\*=UTF-8''bin\.dat/,
+    );
     assertEquals(bin.body, new Uint8Array([1, 0, 2, 0, 3]));
-    for (const r of [html, svg, png, bin]) {
+    const head = await fetch(`${s.url}/alice/${MOD}/@v1.2.0/raw/sub/a.go`, { method: "HEAD" });
+    assertEquals([head.status, head.headers.get("content-length")], [200, "12"]);
+    await head.body?.cancel();
+    const image = await getPage(s.url, `/alice/${MOD}/@v1.2.0/files/img.png`);
+    assertIncludes(
+      image.html,
+      `<img src="/alice/example.com/m/@v1.2.0/raw/img.png" alt="img.png">`,
+    );
+    for (const r of [html, svg, go, png, bin]) {
       assertEquals(r.h.get("x-content-type-options"), "nosniff");
       assertIncludes(r.h.get("content-security-policy") ?? "", "sandbox");
     }
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("web module page: go.mod requires link to modules the owner hosts; downloads chart as SVG", async () => {
+  const s = await startTestServer();
+  try {
+    const auth = await s.user("alice");
+    const dep = await moduleZip("example.com/dep", "v1.0.0", {
+      "go.mod": "module example.com/dep\n",
+    });
+    assertEquals((await s.upload("alice", dep, auth)).status, 201);
+    const zip = await moduleZip("example.com/app", "v1.0.0", {
+      "go.mod": "module example.com/app\n\nrequire (\n\texample.com/dep v1.0.0\n" +
+        "\tgolang.org/x/mod v0.7.0\n)\n",
+    });
+    assertEquals((await s.upload("alice", zip, auth)).status, 201);
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${s.proxy("alice")}/example.com/app/@v/v1.0.0.zip`);
+      assertEquals(res.status, 200);
+      await res.body?.cancel();
+    }
+    const page = await getPage(s.url, "/alice/example.com/app");
+    assertIncludes(page.html, '<a href="/alice/example.com/dep">example.com/dep</a>');
+    assertOk(!page.html.includes('href="/alice/golang.org/x/mod"'), "not hosted: no link");
+    assertIncludes(page.html, "golang.org/x/mod");
+    assertMatch(page.html, /<svg[^>]* role="img"/);
+    assertMatch(page.html, /<td>v1\.0\.0<\/td><td>3<\/td>/);
   } finally {
     await s.close();
   }

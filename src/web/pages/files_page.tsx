@@ -1,8 +1,9 @@
 /**
  * A version's files: the tree (`…/@{version}/files/{dir}/`), one file as escaped text in a
- * page (`…/files/{path}`, size-capped), and the raw bytes (`…/raw/{path}`, the safe
- * content-type policy of `raw_policy.ts`). Read from the zip's central directory and the one
- * entry asked for — never the whole zip in memory. Behind the API's read rule for the owner.
+ * page (`…/files/{path}`, size-capped; images shown from the raw route), and the raw bytes
+ * (`…/raw/{path}`, typed by their content: `src/web/content/file_response.ts`). Read from the
+ * zip's central directory and the one entry asked for — never the whole zip in memory.
+ * Behind the API's read rule for the owner.
  *
  * @module
  */
@@ -17,14 +18,12 @@ import {
   StoredZipError,
   streamZipFile,
 } from "../content/zip_files.ts";
-import { looksLikeText, rawFileHeaders, TEXT_SNIFF_BYTES } from "../raw_policy.ts";
+import { rawFileResponse } from "../content/file_response.ts";
+import { type FileView, fileView, VIEWER_MAX_BYTES } from "../content/file_view.ts";
 import type { SafeHtml } from "../safe_html.ts";
 import type { UiRequest } from "../ui_request.ts";
 import { fileUrl, moduleUrl, rawUrl, versionUrl } from "../urls.ts";
 import { htmlPage } from "./page.tsx";
-
-/** Most bytes of a file shown in the viewer page. */
-export const MAX_VIEWED_BYTES = 512 * 1024;
 
 interface FileRoute {
   owner: string;
@@ -83,8 +82,8 @@ export async function filesPage(ui: UiRequest, route: FileRoute): Promise<Respon
   try {
     const isDir = route.path === "" || route.path.endsWith("/");
     if (!isDir) {
-      const file = await readZipFile(source, route.path, MAX_VIEWED_BYTES);
-      if (file) return viewerPage(ui, route, file);
+      const file = await readZipFile(source, route.path, VIEWER_MAX_BYTES);
+      if (file) return viewerPage(ui, route, fileView(file));
     }
     const listing = treeListing(await listZipFiles(source), route.path);
     if (!listing) {
@@ -132,15 +131,9 @@ export async function filesPage(ui: UiRequest, route: FileRoute): Promise<Respon
   }
 }
 
-function viewerPage(
-  ui: UiRequest,
-  route: FileRoute,
-  file: { bytes: Uint8Array; size: number; truncated: boolean },
-): Response {
+function viewerPage(ui: UiRequest, route: FileRoute, view: FileView): Response {
   const { owner, module, version, path } = route;
-  const text = looksLikeText(file.bytes, file.truncated)
-    ? new TextDecoder().decode(file.bytes)
-    : null;
+  const raw = rawUrl(owner, module, version, path);
   return htmlPage(ui, {
     title: `${path} · ${module}@${version}`,
     children: (
@@ -148,15 +141,18 @@ function viewerPage(
         <Crumbs route={route} />
         <h1>{path}</h1>
         <p class="muted">
-          {file.size} bytes · <a href={rawUrl(owner, module, version, path)}>raw</a>
+          {view.size} bytes{view.kind === "text" ? `, ${view.lines} lines` : ""} ·{" "}
+          <a href={raw}>raw</a>
         </p>
-        {text === null
-          ? <p>This file is not text; download it with the raw link.</p>
-          : <pre tabindex="0" aria-label={`Content of ${path}`}><code>{text}</code></pre>}
-        {text !== null && file.truncated
+        {view.kind === "text"
+          ? <pre tabindex="0" aria-label={`Content of ${path}`}><code>{view.text}</code></pre>
+          : view.kind === "image"
+          ? <img src={raw} alt={path} />
+          : <p>This file is not text; download it with the raw link.</p>}
+        {view.kind === "text" && view.truncated
           ? (
             <p class="muted">
-              Only the first {MAX_VIEWED_BYTES} bytes are shown; the raw link has all of it.
+              Only the first {VIEWER_MAX_BYTES} bytes are shown; the raw link has all of it.
             </p>
           )
           : null}
@@ -165,18 +161,15 @@ function viewerPage(
   });
 }
 
-/** `GET …/@{version}/raw/{path}`: the file's bytes under the safe content-type policy. */
+/** `GET …/@{version}/raw/{path}`: the file's bytes, typed by their content. */
 export async function rawFile(ui: UiRequest, route: FileRoute): Promise<Response> {
   const record = await versionOf(ui, route);
-  const source = storedZip(ui.services.kv, record);
   try {
-    const start = await readZipFile(source, route.path, TEXT_SNIFF_BYTES);
-    if (!start) throw new HttpError(404, `${route.module}@${route.version}: no file ${route.path}`);
-    const file = (await streamZipFile(source, route.path))!;
-    const headers = rawFileHeaders(route.path, start.bytes, start.truncated);
-    headers.set("content-length", String(file.size));
-    headers.set("cache-control", "private, no-cache");
-    return new Response(file.stream, { headers });
+    const file = await streamZipFile(storedZip(ui.services.kv, record), route.path);
+    if (!file) throw new HttpError(404, `${route.module}@${route.version}: no file ${route.path}`);
+    const response = await rawFileResponse(file, { head: ui.ctx.request.method === "HEAD" });
+    response.headers.set("cache-control", "private, no-cache");
+    return response;
   } catch (err) {
     throw zipError(err);
   }

@@ -14,6 +14,7 @@ import type { Origin } from "../../registry/origin.ts";
 import { keys } from "../../store/keys.ts";
 import { fitsKeyLimits } from "../../gomod/zipcheck.ts";
 import type { PinRecord, UserRecord } from "../../store/records.ts";
+import { goSumText } from "../content/go_sum_lines.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { GoSetup } from "../go_setup.tsx";
 import { CopySnippet } from "../layout.tsx";
@@ -88,7 +89,7 @@ export async function modulePage(
   ]);
   const v = record.version;
   const state: VersionState = { version: v, retracted: retracted.get(v) };
-  const gosum = `${module} ${v} ${record.h1}\n${module} ${v}/go.mod ${record.goModH1}`;
+  const gosum = goSumText(record).trimEnd();
   return htmlPage(ui, {
     title: `${module}@${v}`,
     children: (

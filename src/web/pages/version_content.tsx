@@ -1,22 +1,24 @@
 /**
- * The parts of a version page read from the version's files: README (found, rendered and
- * cached per version by `src/web/content/version_readme.ts`), go.mod, downloads chart. The
- * go.mod view with links and the SVG chart come from `src/web/content/` too; until those
- * land, the go.mod is shown as escaped text and the chart slot says so.
+ * The parts of a version page that come from `src/web/content/`: the README (found,
+ * rendered and cached per version by `version_readme.ts`), the go.mod view (each `require`
+ * the owner hosts links to its page) and the downloads chart (server-rendered SVG).
  *
  * @module
  */
 
+import { keys } from "../../store/keys.ts";
 import type { VersionRecord } from "../../store/records.ts";
+import { downloadsChart } from "../content/downloads_chart.tsx";
+import { goModView } from "../content/gomod_view.tsx";
 import { storedZip, StoredZipError } from "../content/zip_files.ts";
 import type { VersionReadme } from "../content/version_readme.ts";
 import type { SafeHtml } from "../safe_html.ts";
 import type { UiRequest } from "../ui_request.ts";
-import { fileUrl, rawUrl } from "../urls.ts";
+import { fileUrl, moduleUrl, rawUrl } from "../urls.ts";
 import type { VersionState } from "../version_badges.tsx";
 
-/** Most go.mod bytes shown in a page. */
-const MAX_GO_MOD_SHOWN = 64 * 1024;
+/** Most module names of the owner read to link a go.mod's requires (one bounded list). */
+const MAX_HOSTED_LOOKUP = 5000;
 
 /** What the version page shows from the version's files. */
 export interface VersionContent {
@@ -46,18 +48,32 @@ async function readmeOf(
   }
 }
 
-/** The content parts of `record`'s page. */
+/** The owner's module paths, when the go.mod requires anything (else none are needed). */
+async function hostedModules(kv: Deno.Kv, owner: string, mod: Uint8Array): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (!new TextDecoder().decode(mod).includes("require")) return out;
+  for await (const e of kv.list({ prefix: keys.modules(owner) }, { limit: MAX_HOSTED_LOOKUP })) {
+    out.add(e.key[2] as string);
+  }
+  return out;
+}
+
+/**
+ * The content parts of `record`'s page; `rows` are the module's versions (newest first) with
+ * their downloads, for the chart.
+ */
 export async function versionContent(
   ui: UiRequest,
   owner: string,
   record: VersionRecord,
-  _rows: (VersionState & { downloads: number })[],
+  rows: (VersionState & { downloads: number })[],
 ): Promise<VersionContent> {
   const [mod, readme] = await Promise.all([
     ui.services.modules.goMod(record),
     readmeOf(ui, owner, record),
   ]);
-  const text = new TextDecoder().decode(mod.subarray(0, MAX_GO_MOD_SHOWN));
+  const hosted = await hostedModules(ui.services.kv, owner, mod);
+  const live = rows.filter((r) => !r.deleted).reverse();
   return {
     main: (
       <>
@@ -71,18 +87,14 @@ export async function versionContent(
         </section>
         <section aria-labelledby="gomod-heading">
           <h2 id="gomod-heading">go.mod</h2>
-          <pre><code>{text}</code></pre>
-          {mod.byteLength > MAX_GO_MOD_SHOWN
-            ? <p class="muted">Only the first {MAX_GO_MOD_SHOWN} bytes are shown.</p>
-            : null}
+          {goModView(mod, (path) => hosted.has(path) ? moduleUrl(owner, path) : null)}
         </section>
       </>
     ),
     aside: (
       <>
         <h2>Downloads</h2>
-        {/* PLACEHOLDER: the SVG chart of src/web/content has not landed yet. */}
-        <p class="muted">The downloads chart is not available yet.</p>
+        {downloadsChart(live.map((r) => ({ version: r.version, downloads: r.downloads })))}
       </>
     ),
   };
