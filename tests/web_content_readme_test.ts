@@ -107,7 +107,7 @@ Deno.test("readme: a 5 MiB README renders its first MiB, says so, within a bound
   const started = performance.now();
   const html = (await renderReadme(body, { links })).html;
   const ms = performance.now() - started;
-  assertOk(ms < RENDER_DEADLINE_MS + 3000, `took ${ms} ms`);
+  assertOk(ms < 5000, `took ${ms} ms`);
   assertIncludes(html, "<h1>Big README</h1>");
   assertIncludes(html, 'href="/alice/example.com/m/@v1.0.0/files/docs/a.md"');
   assertOk(!html.includes("THE END"), "text past the cap is not rendered");
@@ -125,7 +125,7 @@ Deno.test("readme: Markdown that would take seconds to render is shown as text i
     const started = performance.now();
     const html = (await renderReadme(body, { links })).html;
     const ms = performance.now() - started;
-    assertOk(ms < RENDER_DEADLINE_MS + 2000, `took ${ms} ms`);
+    assertOk(ms < 5000, `took ${ms} ms (deadline ${RENDER_DEADLINE_MS} ms)`);
     assertIncludes(html, "could not be rendered in time; it is shown as plain text.");
     assertIncludes(html, '<pre class="readme-text">');
     assertEquals(activeContentProblems(html, { plainText: true }), []);

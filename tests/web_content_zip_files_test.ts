@@ -13,7 +13,7 @@ import { bytesRange } from "../src/web/content/zip_range_reader.ts";
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { GOCODE, goPrerequisites } from "./helpers/go.ts";
 import { openContentStore } from "./helpers/web_content_store.ts";
-import { randomBytes } from "./helpers/zip.ts";
+import { moduleZip, randomBytes } from "./helpers/zip.ts";
 
 const TAIL = `${GOCODE}/github.com/nxadm/tail`;
 
@@ -216,4 +216,27 @@ Deno.test("file tree: one directory level with subdirectory totals", () => {
   });
   assertEquals(treeListing(files, "inter"), null, "a name prefix is not a directory");
   assertEquals(treeListing(files, "nowhere"), null);
+});
+
+Deno.test("zip files: an entry inflating past its declared size stops at that size", async () => {
+  const zip = await moduleZip("example.com/bomb", "v1.0.0", { "a.txt": "a".repeat(100_000) });
+  // Declare 10 bytes in the central directory (the one record the reader goes by).
+  const view = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
+  let at = zip.length - 22;
+  at = view.getUint32(at + 16, true);
+  assertEquals(view.getUint32(at, true), 0x02014b50);
+  view.setUint32(at + 24, 10, true);
+  const source: ZipSource = {
+    key: "bomb-test",
+    size: zip.length,
+    prefix: "example.com/bomb@v1.0.0/",
+    read: bytesRange(zip),
+  };
+  assertEquals(await listZipFiles(source), [{ path: "a.txt", size: 10 }]);
+  assertEquals(
+    (await readZipFile(source, "a.txt", 1e9))?.bytes,
+    new TextEncoder().encode("a".repeat(10)),
+  );
+  const whole = await streamZipFile(source, "a.txt");
+  assertEquals(new Uint8Array(await new Response(whole!.stream).arrayBuffer()).length, 10);
 });
