@@ -58,6 +58,14 @@ background:var(--panel)}
 .versions li{padding:.2rem 0;border-bottom:1px solid var(--line)}
 .search{display:flex;gap:.5rem}
 .search input{flex:1}
+.downloads-chart{margin:0}
+.downloads-chart svg{width:100%;height:auto;max-width:600px}
+.downloads-chart figcaption{color:var(--muted);font-size:.9rem}
+.gomod .comment{color:var(--muted)}
+.readme-text{white-space:pre-wrap}
+.readme-note,.gomod-note{color:var(--muted);font-style:italic}
+dt{font-weight:600}
+dd{margin:0 0 .5rem 0;word-break:break-all}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
 white-space:nowrap}
 `.trim() + "\n";
