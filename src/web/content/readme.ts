@@ -17,7 +17,7 @@
 
 import { escapeHtml } from "../jsx_runtime.ts";
 import { SafeHtml } from "../safe_html.ts";
-import { fillReadmeLinks, type ReadmeLinks } from "./readme_html.ts";
+import { fillReadmeLinks, type ReadmeLinks } from "./readme_placeholders.ts";
 import { renderMarkdownInWorker } from "./readme_renderer.ts";
 
 export type { ReadmeLinks };
@@ -140,7 +140,9 @@ export async function renderReadmeOutcome(
       transient = outcome.failure === "busy";
       note = outcome.failure === "busy"
         ? "The server is busy rendering other READMEs; this one is shown as plain text."
-        : "This README could not be rendered in time; it is shown as plain text.";
+        : outcome.failure === "timeout"
+        ? "This README could not be rendered in time; it is shown as plain text."
+        : "This README could not be rendered as Markdown here; it is shown as plain text.";
     }
   }
   if (note) html = `<p class="readme-note">${escapeHtml(note)}</p>` + html;

@@ -5,17 +5,16 @@
  * deep nesting), which is why this runs off the main thread under a deadline.
  *
  * Links and images that stay inside the module come out as placeholders
- * (`?modyard-file=<hex path>.<hex fragment>`, `?modyard-raw=<hex path>`) that
- * {@link fillReadmeLinks} replaces on the main thread with the caller's URL builders, which
- * cannot cross into a worker.
+ * (readme_placeholders.ts) that the main thread replaces with the caller's URL builders,
+ * which cannot cross into a worker.
  *
  * @module
  */
 
 import { Marked } from "marked";
 import sanitizeHtml from "sanitize-html";
-import { escapeHtml } from "../jsx_runtime.ts";
 import { resolveReadmeLink } from "./readme_links.ts";
+import { placeholder } from "./readme_placeholders.ts";
 
 /** Tags removed together with everything inside them. */
 const DROPPED_WITH_CONTENT = [
@@ -100,14 +99,6 @@ const ALIGNED = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td"];
 /** The one Markdown renderer (GitHub-flavoured, synchronous). */
 const markdown = new Marked({ gfm: true, async: false });
 
-/** Where a README's relative links and images go. */
-export interface ReadmeLinks {
-  /** The viewer page of a module file or directory (`""` the root, `dir/` a directory). */
-  fileUrl(path: string): string;
-  /** The raw bytes of a module file. */
-  rawUrl(path: string): string;
-}
-
 /**
  * Renders Markdown to sanitised HTML with link placeholders (see the module doc). Throws
  * what `marked` throws (e.g. a `RangeError` for nesting deep enough to exhaust the stack).
@@ -175,37 +166,6 @@ export function sanitizeReadmeHtml(html: string, readmePath: string): string {
   });
 }
 
-/** An `a` or `img` tag of the sanitiser's output (text there has every `<` escaped). */
-const LINK_TAG = /<(?:a|img)\s[^>]*>/g;
-const PLACEHOLDER = /\b(href|src)="\?modyard-(file|raw)=([0-9a-f]*)\.([0-9a-f]*)"/g;
-
-/**
- * Replaces the link placeholders of {@link markdownToHtml}'s output with `links`' URLs
- * (escaped). Only attributes of `a` and `img` tags are touched: in the sanitiser's output
- * every `<` of text is escaped, so text that merely looks like a placeholder never matches.
- *
- * @example
- * ```ts
- * fillReadmeLinks('<a href="?modyard-file=612e6d64.">a</a>', links);
- * // '<a href="/alice/example.com/m/@v1.0.0/files/a.md">a</a>'
- * ```
- */
-export function fillReadmeLinks(html: string, links: ReadmeLinks): string {
-  return html.replace(
-    LINK_TAG,
-    (tag) =>
-      tag.replace(PLACEHOLDER, (_all, attr: string, kind: string, path: string, frag: string) => {
-        const target = kind === "raw" ? links.rawUrl(unhex(path)) : links.fileUrl(unhex(path));
-        const fragment = frag ? "#" + encodeURIComponent(unhex(frag)) : "";
-        return `${attr}="${escapeHtml(target + fragment)}"`;
-      }),
-  );
-}
-
-function placeholder(kind: "file" | "raw", path: string, fragment = ""): string {
-  return `?modyard-${kind}=${hex(path)}.${hex(fragment)}`;
-}
-
 function linkAttributes(attribs: Record<string, string>, readmePath: string) {
   const out: Record<string, string> = {};
   if (attribs.title !== undefined) out.title = attribs.title;
@@ -249,17 +209,4 @@ function decodeFragment(fragment: string): string {
   } catch {
     return fragment;
   }
-}
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function hex(text: string): string {
-  return Array.from(encoder.encode(text), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-function unhex(digits: string): string {
-  const bytes = new Uint8Array(digits.length >> 1);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
-  return decoder.decode(bytes);
 }

@@ -8,6 +8,11 @@
  *
  * One worker renders one README at a time; jobs queue behind it, a bounded number.
  *
+ * The worker loads its modules from this folder only (readme_worker.ts → readme_html.ts →
+ * readme_links.ts, and the npm packages): a server run with `--allow-read` limited to its
+ * data directory must also allow reading `src/web/content`, or every README is shown as
+ * plain text ("error").
+ *
  * @module
  */
 
