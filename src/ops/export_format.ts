@@ -52,5 +52,15 @@ export const entryNames = {
   metadata: (n: number) => `${ARCHIVE_ROOT}/metadata-${String(n).padStart(6, "0")}.ndjson`,
 };
 
-/** Key prefixes never exported: chunks travel as blob entries; the rest is transient. */
-export const TRANSIENT_PREFIXES = ["blob", "upload", "reclaim", "upstream_fill"];
+/**
+ * Key prefixes never exported: chunks travel as blob entries; the rest is transient (web UI
+ * sessions included: a restored store signs everyone out).
+ */
+export const TRANSIENT_PREFIXES = [
+  "blob",
+  "upload",
+  "reclaim",
+  "upstream_fill",
+  "session",
+  "user_session",
+];
