@@ -240,3 +240,24 @@ Deno.test("zip files: an entry inflating past its declared size stops at that si
   const whole = await streamZipFile(source, "a.txt");
   assertEquals(new Uint8Array(await new Response(whole!.stream).arrayBuffer()).length, 10);
 });
+
+Deno.test("zip files: a zip whose chunks are gone (a reclaimed version) is a StoredZipError", async () => {
+  const store = await openContentStore();
+  try {
+    const record = await store.publishFiles("example.com/gone", "v1.0.0", {
+      "go.mod": "module example.com/gone\n",
+      "a.go": "package a\n",
+    });
+    const { deleteBlob } = await import("../src/store/blob_store.ts");
+    await deleteBlob(store.kv, record.blobId);
+    let caught: unknown;
+    try {
+      await listZipFiles(storedZip(store.kv, { ...record, blobId: record.blobId }));
+    } catch (err) {
+      caught = err;
+    }
+    assertOk(caught instanceof StoredZipError, String(caught));
+  } finally {
+    store.close();
+  }
+});

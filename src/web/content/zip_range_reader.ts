@@ -7,6 +7,7 @@
  */
 
 import { CHUNK_SIZE, readChunks } from "../../store/blob_store.ts";
+import { StoredZipError } from "./zip_directory.ts";
 
 /** Reads `length` bytes at `offset` (fewer at the end of the blob). */
 export type RangeReader = (offset: number, length: number) => Promise<Uint8Array>;
@@ -16,7 +17,8 @@ const KEPT_CHUNKS = 4;
 
 /**
  * A {@link RangeReader} over the `zip` part of blob `blobId` (`size` bytes), keeping the
- * last few chunks it read.
+ * last few chunks it read. A chunk that cannot be read (a reclaimed blob, a store error)
+ * throws {@link StoredZipError}.
  *
  * @example
  * ```ts
@@ -34,7 +36,13 @@ export function storedZipRange(kv: Deno.Kv, blobId: string, size: number): Range
     let missing = first;
     while (missing <= last && kept.has(missing)) missing++;
     if (missing <= last) {
-      const fetched = await readChunks(kv, blobId, "zip", missing, last + 1);
+      let fetched: Uint8Array[];
+      try {
+        fetched = await readChunks(kv, blobId, "zip", missing, last + 1);
+      } catch (err) {
+        // E.g. the chunks of a deleted version, reclaimed under the reader.
+        throw new StoredZipError(`cannot read the stored zip: ${(err as Error).message}`);
+      }
       fetched.forEach((chunk, k) => {
         kept.delete(missing + k);
         kept.set(missing + k, chunk);
