@@ -96,7 +96,7 @@ Deno.test({
       await page.getByRole("button", { name: "Copy" }).click();
       assertEquals(await readClipboard(page), "go get example.com/hello@v1.2.0");
 
-      const path = await screenshot(page, "good", dir);
+      const path = await screenshot(page, "good", { dir });
       assertEquals(path, `${dir}/good.png`);
       const png = await Deno.readFile(path);
       assertEquals([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

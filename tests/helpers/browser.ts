@@ -145,8 +145,8 @@ export function formatViolations(violations: AxeViolation[]): string {
 }
 
 /**
- * Writes a PNG of the page's viewport (1280×800) to `{dir}/{name}.png` (by default
- * docs/screenshots/); returns its path. Hover and caret are hidden so the pixels depend on
+ * Writes a PNG of the page's viewport (1280×800), or with `fullPage` of the whole page at
+ * that width, to `{dir}/{name}.png` (by default docs/screenshots/); returns its path. Hover and caret are hidden so the pixels depend on
  * the page alone.
  *
  * @example
@@ -154,12 +154,23 @@ export function formatViolations(violations: AxeViolation[]): string {
  * await screenshot(page, "home"); // docs/screenshots/home.png
  * ```
  */
-export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIR): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { dir?: string; fullPage?: boolean } = {},
+): Promise<string> {
+  const dir = options.dir ?? SCREENSHOT_DIR;
   if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new RangeError(`Cannot use name "${name}"`);
   await Deno.mkdir(dir, { recursive: true });
   const path = `${dir.replace(/\/?$/, "/")}${name}.png`;
   await page.mouse.move(0, 0);
-  await page.screenshot({ path, type: "png", caret: "hide", animations: "disabled" });
+  await page.screenshot({
+    path,
+    type: "png",
+    caret: "hide",
+    animations: "disabled",
+    fullPage: options.fullPage ?? false,
+  });
   return path;
 }
 
