@@ -43,6 +43,10 @@ let nextId = 1;
 const queue: Job[] = [];
 let running = false;
 let idleTimer: ReturnType<typeof setTimeout> | undefined;
+/** Until when a worker is not tried again after one failed to load (epoch ms). */
+let unavailableUntil = 0;
+/** How long a worker that failed to load (e.g. no read permission) is not retried. */
+const UNAVAILABLE_MS = 10 * 60_000;
 
 /**
  * Renders Markdown `text` of the README at `path` in the worker; never rejects.
@@ -58,6 +62,9 @@ export function renderMarkdownInWorker(
   path: string,
   deadlineMs = RENDER_DEADLINE_MS,
 ): Promise<RenderOutcome> {
+  if (Date.now() < unavailableUntil) {
+    return Promise.resolve({ failure: "error", reason: "the renderer cannot be loaded" });
+  }
   if (queue.length >= MAX_QUEUED) {
     return Promise.resolve({ failure: "busy", reason: "too many READMEs are being rendered" });
   }
@@ -70,6 +77,7 @@ export function renderMarkdownInWorker(
 /** Ends the worker (tests, shutdown); the next render starts a new one. */
 export function closeReadmeRenderer(): Promise<void> {
   clearTimeout(idleTimer);
+  unavailableUntil = 0;
   const w = worker;
   worker = null;
   return w ? w.terminate().then(() => {}) : Promise.resolve();
@@ -90,9 +98,30 @@ async function drain(deadlineMs: number): Promise<void> {
   }
 }
 
+let starts = 0;
+
+/**
+ * How many renderer workers this process has tried to start (for tests and metrics).
+ *
+ * @example
+ * ```ts
+ * workerStarts(); // 0 before the first README
+ * ```
+ */
+export function workerStarts(): number {
+  return starts;
+}
+
+/** Workers that loaded their modules (said `ready`). */
+const loaded = new WeakSet<Worker>();
+
 function startWorker(): Worker {
+  starts++;
   const w = new Worker(new URL("./readme_worker.ts", import.meta.url));
   w.unref();
+  w.on("message", (m: { ready?: boolean }) => {
+    if (m.ready) loaded.add(w);
+  });
   // A worker that fails is replaced on the next job.
   w.on("error", () => {
     if (worker === w) worker = null;
@@ -108,6 +137,7 @@ function runJob(job: Job, deadlineMs: number): Promise<RenderOutcome> {
   try {
     w = worker ??= startWorker();
   } catch (err) {
+    unavailableUntil = Date.now() + UNAVAILABLE_MS;
     return Promise.resolve({ failure: "error", reason: `cannot start the renderer: ${err}` });
   }
   const id = nextId++;
@@ -123,7 +153,12 @@ function runJob(job: Job, deadlineMs: number): Promise<RenderOutcome> {
       if (m.id !== id) return;
       finish(m.html !== undefined ? { html: m.html } : { failure: "error", reason: m.error ?? "" });
     };
-    const onError = (err: unknown) => finish({ failure: "error", reason: String(err) });
+    const onError = (err: unknown) => {
+      // A worker failing before it loaded its modules cannot load them (e.g. no read
+      // permission): do not spawn (and log) a failing worker for every README.
+      if (!loaded.has(w)) unavailableUntil = Date.now() + UNAVAILABLE_MS;
+      finish({ failure: "error", reason: String(err) });
+    };
     const onExit = () => finish({ failure: "error", reason: "the renderer stopped" });
     const timer = setTimeout(() => {
       if (worker === w) worker = null;

@@ -1,6 +1,7 @@
 /**
  * The README renderer worker (a `node:worker_threads` worker, so an idle one never keeps the
- * process alive): receives `{ id, text, path }`, answers `{ id, html }` or `{ id, error }`.
+ * process alive): says `{ ready: true }` once its modules are loaded, then receives
+ * `{ id, text, path }` and answers `{ id, html }` or `{ id, error }`.
  * Runs {@link markdownToHtml} off the main thread, where its worst cases cannot stall
  * requests and a deadline can end it.
  *
@@ -27,3 +28,5 @@ parentPort?.on("message", (request: RenderRequest) => {
     parentPort!.postMessage({ id: request.id, error: String((err as Error)?.message ?? err) });
   }
 });
+
+parentPort?.postMessage({ ready: true });
