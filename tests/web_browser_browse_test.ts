@@ -53,7 +53,9 @@ Deno.test({
   name: "web UI in Chromium: search, module, copy, retraction, chart, file, axe, screenshots",
   ignore: !browserPrerequisites(),
   fn: async (t) => {
-    const server = await startTestServer();
+    // A public base URL, as behind a TLS proxy: the setup lines of the screenshots name it
+    // instead of this run's random port (the test never signs in, so Secure cookies are moot).
+    const server = await startTestServer({ baseUrl: "https://modyard.example.com" });
     const browser = await launchBrowser();
     try {
       const seed = await seedWebRegistry(server);

@@ -195,11 +195,15 @@ export async function seedWebRegistry(server: TestServer): Promise<WebSeed> {
     });
   }
 
-  const evil = { path: "example.com/evil", version: "v0.1.0", benign: "Benign text survives." };
+  const evil = {
+    path: "example.com/untrusted",
+    version: "v0.1.0",
+    benign: "Benign text survives.",
+  };
   await publish(alice.name, evil.path, evil.version, {
     "go.mod": `module ${evil.path}\n\ngo 1.19\n`,
     "README.md": EVIL_README,
-    "evil.go": "package evil\n",
+    "untrusted.go": "package untrusted\n",
   });
 
   const downloads: Record<string, number> = { "v1.0.0": 1, "v1.1.0": 3, "v1.2.0": 6 };
