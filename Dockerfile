@@ -27,8 +27,9 @@ FROM denoland/deno:2.9.6
 # One file, one wrapper: `/app/modyard serve`, `/app/modyard user create …` (the image's
 # entrypoint script runs a command it does not know as is).
 COPY --from=bundle /src/dist/modyard.js /app/modyard.js
+COPY --from=bundle /src/dist/readme_worker.js /app/readme_worker.js
 RUN printf '%s\n' '#!/bin/sh' \
-      'exec deno run --unstable-kv --allow-net --allow-env --allow-read=/data --allow-write=/data /app/modyard.js "$@"' \
+      'exec deno run --unstable-kv --allow-net --allow-env --allow-read=/data,/app/readme_worker.js --allow-write=/data /app/modyard.js "$@"' \
       > /app/modyard \
  && chmod 0755 /app/modyard \
  && mkdir -p /data && chown deno:deno /data && chmod 0700 /data

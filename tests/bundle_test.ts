@@ -1,7 +1,8 @@
 // The single-file artifact: `deno task bundle`'s command writes one JavaScript file with
-// every dependency inside; started with nothing but that file, the store directory and
-// narrow permissions, it serves, publishes, answers its own CLI commands, and the real `go`
-// command installs a program through it.
+// every dependency inside (and the README renderer's worker beside it); started with nothing
+// but those files, the store directory and narrow permissions, it serves, publishes, answers
+// its own CLI commands, renders a README page, and the real `go` command installs a program
+// through it.
 import { assertEquals, assertOk } from "./helpers/assert.ts";
 import { goPrerequisites, goSandbox, outputWithin } from "./helpers/go.ts";
 import { basic, freePort, waitUntilHealthy } from "./helpers/server.ts";
@@ -10,15 +11,20 @@ import { moduleZip } from "./helpers/zip.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 
-/** The bundle task's command from deno.json, writing to `output` instead of dist/. */
-async function bundleCommand(output: string): Promise<string[]> {
+/**
+ * The bundle task's commands from deno.json (`deno …` joined by `&&`), writing into `dir`
+ * instead of dist/: the server (`dist/modyard.js`) and the README renderer's worker.
+ */
+async function bundleCommands(dir: string): Promise<string[][]> {
   const config = JSON.parse(await Deno.readTextFile(`${REPO}/deno.json`));
-  const words = String(config.tasks.bundle).split(/\s+/);
-  assertEquals(words[0], "deno");
-  const at = words.indexOf("dist/modyard.js");
-  assertOk(at > 0, `the bundle task does not write dist/modyard.js: ${config.tasks.bundle}`);
-  words[at] = output;
-  return words.slice(1);
+  const task = String(config.tasks.bundle);
+  assertOk(task.includes("dist/modyard.js"), `the bundle task does not write dist/modyard.js`);
+  assertOk(task.includes("dist/readme_worker.js"), `the bundle task writes no README worker`);
+  return task.split("&&").map((command) => {
+    const words = command.trim().split(/\s+/);
+    assertEquals(words[0], "deno");
+    return words.slice(1).map((w) => w.startsWith("dist/") ? `${dir}/${w.slice(5)}` : w);
+  });
 }
 
 /** `deno run` with the permissions the README gives the bundle: the store directory only. */
@@ -46,13 +52,15 @@ Deno.test({
     let server: Deno.ChildProcess | undefined;
     const go = await goSandbox("off");
     try {
-      const built = await outputWithin(
-        Deno.execPath(),
-        { args: await bundleCommand(bundle), cwd: REPO, stdout: "piped", stderr: "piped" },
-        120_000,
-        "deno bundle",
-      );
-      assertEquals(built.code, 0, new TextDecoder().decode(built.stderr));
+      for (const args of await bundleCommands(dir)) {
+        const built = await outputWithin(
+          Deno.execPath(),
+          { args, cwd: REPO, stdout: "piped", stderr: "piped" },
+          120_000,
+          "deno bundle",
+        );
+        assertEquals(built.code, 0, new TextDecoder().decode(built.stderr));
+      }
       const size = (await Deno.stat(bundle)).size;
       console.log(`bundle: ${size} bytes`);
       assertOk(size > 100_000 && size < 5_000_000, `bundle of ${size} bytes`);
@@ -100,6 +108,7 @@ Deno.test({
       await waitUntilHealthy(url);
 
       const zip = await moduleZip("example.com/hello", "v1.0.0", {
+        "README.md": "# Hello from the bundle\n\nIt *renders*.<script>alert(1)</script>\n",
         "go.mod": "module example.com/hello\n\ngo 1.19\n",
         "main.go":
           'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello from the bundle") }\n',
@@ -126,6 +135,14 @@ Deno.test({
         "hello",
       );
       assertEquals(new TextDecoder().decode(ran.stdout), "hello from the bundle\n");
+
+      // The web UI of the bundle renders the README's Markdown (the bundled worker beside it).
+      const page = await fetch(`${url}/alice/example.com/hello/@v1.0.0`);
+      const html = await page.text();
+      assertEquals(page.status, 200, html.slice(0, 500));
+      assertOk(/<h1[^>]*>Hello from the bundle<\/h1>/.test(html), "the README's heading");
+      assertOk(html.includes("<em>renders</em>"), "the README's emphasis");
+      assertOk(!html.includes("alert(1)"), "the README's script removed");
 
       server.kill("SIGTERM");
       assertEquals(await exitCodeWithin(server, 15_000), 0);

@@ -1,5 +1,6 @@
 // The README's "Permissions of the tasks" against deno.json and against what the commands
-// need: `start` stays narrow (its store directory only, runs nothing); `cli` has more, because
+// need: `start` stays narrow (its store directory, and reading the README renderer's worker
+// modules; runs nothing); `cli` has more, because
 // `publish` reads and writes trees anywhere and runs git — and with only `start`'s permissions
 // publish is refused with a one-line reason.
 import { assertEquals, assertIncludes } from "./helpers/assert.ts";
@@ -23,9 +24,14 @@ function readmeRow(task: string): string[] {
   return row.split("|").slice(1, -1).map((c) => c.trim());
 }
 
-const START = ["--allow-net", "--allow-env", "--allow-read=./data", "--allow-write=./data"];
+const START = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read=./data,./src/web/content", // the store; the README renderer's worker
+  "--allow-write=./data",
+];
 
-Deno.test("the start task (and the compiled binary) reads and writes only ./data and runs nothing", () => {
+Deno.test("the start task (and the compiled binary) writes only ./data, reads it and the README worker's modules, runs nothing", () => {
   assertEquals(permissions("start"), START);
   assertEquals(permissions("compile"), START);
   assertIncludes(tasks.start, "main.ts serve");

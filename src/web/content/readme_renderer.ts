@@ -11,7 +11,9 @@
  * The worker loads its modules from this folder only (readme_worker.ts → readme_html.ts →
  * readme_links.ts, and the npm packages): a server run with `--allow-read` limited to its
  * data directory must also allow reading `src/web/content`, or every README is shown as
- * plain text ("error").
+ * plain text ("error"). A bundled server (`deno task bundle`, where this code is part of
+ * `modyard.js`) loads `readme_worker.js` from beside the bundle instead, which the same task
+ * writes with every dependency inside, and needs read access to that file.
  *
  * @module
  */
@@ -115,9 +117,15 @@ export function workerStarts(): number {
 /** Workers that loaded their modules (said `ready`). */
 const loaded = new WeakSet<Worker>();
 
+/** The worker's module: the source beside this file, or the bundled worker beside a bundle. */
+const WORKER_URL = new URL(
+  import.meta.url.endsWith("/readme_renderer.ts") ? "./readme_worker.ts" : "./readme_worker.js",
+  import.meta.url,
+);
+
 function startWorker(): Worker {
   starts++;
-  const w = new Worker(new URL("./readme_worker.ts", import.meta.url));
+  const w = new Worker(WORKER_URL);
   w.unref();
   w.on("message", (m: { ready?: boolean }) => {
     if (m.ready) loaded.add(w);
