@@ -21,6 +21,7 @@ import {
   renderPullThroughSection,
 } from "./pull_through.ts";
 import { renderSumdbLogSection, type SumdbLogResult, sumdbLogSummaryRows } from "./sumdb_log.ts";
+import { percentile, renderWebUiSection, WEB_UI_TARGET_MS, type WebUiResult } from "./web_ui.ts";
 
 /** Everything one run measured. */
 export interface BenchData {
@@ -46,6 +47,8 @@ export interface BenchData {
   pullThrough?: PullThroughResult;
   /** The owners' checksum logs: lookups and tiles, publishing with the log on/off (absent in old data). */
   sumdbLog?: SumdbLogResult;
+  /** Web UI render times (absent in old data). */
+  webUi?: WebUiResult;
   /** CPU profiles of modyard and of the scenario's anchor under the same load. */
   profiles: ScenarioProfile[];
   /** What bench/upload.ts reported. */
@@ -141,6 +144,7 @@ export function renderReport(d: BenchData): string {
       ]),
       ...(d.pullThrough ? [pullThroughSummaryRow(d.pullThrough)] : []),
       ...(d.sumdbLog ? sumdbLogSummaryRows(d.sumdbLog) : []),
+      ...(d.webUi ? [webUiSummaryRow(d.webUi)] : []),
       [
         "metadata, 64 conns (lowest of .info/.mod/list/@latest)",
         `${fmt(Math.min(...meta.slice(0, 4).map((r) => r.rps)))} req/s`,
@@ -370,6 +374,8 @@ wrk threads: ${x.threads.threads} (nginx at \`-t1\`: ${
   }
 
 ${d.pullThrough ? renderPullThroughSection(d.pullThrough) + "\n" : ""}${
+    d.webUi ? renderWebUiSection(d.webUi) + "\n" : ""
+  }${
     d.sumdbLog ? renderSumdbLogSection(d.sumdbLog) + "\n" : ""
   }## Upload of a 100 MiB zip (incompressible, deflated)
 
@@ -505,4 +511,18 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   console.log(renderReport(JSON.parse(await Deno.readTextFile(Deno.args[0]))));
+}
+
+/** The summary row of the web UI: the module page's median render time. */
+function webUiSummaryRow(r: WebUiResult): string[] {
+  const module = r.rows.find((row) => row.name === "module page");
+  const median = module ? percentile(module.ms, 50) : NaN;
+  return [
+    `web UI module page, ${fmt(r.versions)} versions, ${fmt(r.readmeBytes / 1024)} KiB README`,
+    `${fmt(median, 1)} ms median`,
+    "",
+    "",
+    `< ${WEB_UI_TARGET_MS} ms`,
+    ok(median < WEB_UI_TARGET_MS),
+  ];
 }

@@ -11,7 +11,8 @@
  * `deno task bench --only pull-through` (or BENCH_ONLY=pull-through) runs only the pull-through
  * scenario and prints its section (docs/benchmarks.md is not written); `--only sumdb-log` the
  * checksum-log scenario (BENCH_SUMDB_RECORDS (300) records in the log, BENCH_SUMDB_ZIPS (50)
- * uploads per round and side), beside its own bare small-JSON anchor.
+ * uploads per round and side), beside its own bare small-JSON anchor; `--only web-ui` the web UI
+ * render times (bench/web_ui.ts).
  *
  * @module
  */
@@ -34,6 +35,7 @@ import { DEFAULT_ZIP_CACHE_SIZE } from "../src/registry/zip_cache.ts";
 import { measureUpload } from "./upload.ts";
 import { measurePullThrough, renderPullThroughSection } from "./pull_through.ts";
 import { measureSumdbLog, renderSumdbLogSection } from "./sumdb_log.ts";
+import { measureWebUi, renderWebUiSection } from "./web_ui.ts";
 import { storedZip } from "./fixtures.ts";
 import { runWrk } from "./wrk.ts";
 import { spawnModyard } from "./modyard_server.ts";
@@ -102,6 +104,7 @@ if (ONLY !== undefined) {
   const only: Record<string, () => Promise<void>> = {
     "pull-through": runPullThroughOnly,
     "sumdb-log": runSumdbLogOnly,
+    "web-ui": async () => console.log(renderWebUiSection(await measureWebUi({ log }))),
   };
   if (!Object.hasOwn(only, ONLY)) {
     console.error(
@@ -293,6 +296,9 @@ try {
     firstModules: PT_MODULES,
   });
 
+  log("web UI: module and version pages of a module with 200 versions and a 50 KiB README");
+  const webUi = await measureWebUi({ log });
+
   log("CPU profiles of modyard and its anchors under the zip and metadata loads");
   const profiles = [];
   for (
@@ -436,6 +442,7 @@ try {
     downloads,
     pullThrough,
     sumdbLog,
+    webUi,
     profiles,
     upload,
     goDownload,
