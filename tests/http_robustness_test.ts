@@ -67,6 +67,8 @@ const PIECES = [
   "v1.0.0-%21r%21c",
 ];
 const METHODS = ["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH", "OPTIONS"];
+/** What the web UI may answer a made-up request: a page, a refusal, never a 5xx. */
+const UI_STATUSES = [200, 400, 401, 403, 404, 405, 410, 413, 415, 429];
 /** Credentials that identify nobody: each must get 401 wherever a route looks at them. */
 const BOGUS_AUTHS = [
   "Basic !!!",
@@ -226,6 +228,26 @@ Deno.test("random requests to every route get an answer of the class their kind 
       }
       const text = await res.text();
       const got = `${where} → ${res.status} ${text.slice(0, 200)}`;
+      const pathname = new URL(path, server.url).pathname;
+      // The web UI answers every path outside /api/ the other routes leave; it ignores the
+      // Authorization header (sessions only), answers HTML, and never sends a Basic challenge.
+      const ui = !pathname.startsWith("/api/") &&
+        !["/healthz", "/readyz", "/metrics"].includes(pathname);
+      if (ui) {
+        assertOk(UI_STATUSES.includes(res.status), `expected ${UI_STATUSES}: ${got}`);
+        if (res.status >= 400) {
+          assertOk(
+            ["text/html; charset=utf-8", "text/plain; charset=utf-8"].includes(
+              res.headers.get("content-type") ?? "",
+            ),
+            `content type ${res.headers.get("content-type")}: ${got}`,
+          );
+          if (method !== "HEAD") assertOk(text.trim().length > 0, `no reason: ${got}`);
+        }
+        const key = `${probe.kind} (ui) → ${res.status}`;
+        tally.set(key, (tally.get(key) ?? 0) + 1);
+        continue;
+      }
       assertOk(probe.statuses.includes(res.status), `expected ${probe.statuses}: ${got}`);
       if (res.status === 401) {
         assertEquals(res.headers.get("www-authenticate"), 'Basic realm="modyard"', got);
@@ -233,7 +255,7 @@ Deno.test("random requests to every route get an answer of the class their kind 
       if (res.status === 429) assertOk(res.headers.get("retry-after"), `no Retry-After: ${got}`);
       if (res.status === 405) assertOk(res.headers.get("allow"), `no Allow header: ${got}`);
       if (res.status >= 400) {
-        const json = new URL(path, server.url).pathname.startsWith("/api/v1/");
+        const json = pathname.startsWith("/api/v1/");
         assertEquals(
           res.headers.get("content-type"),
           json ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
