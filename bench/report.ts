@@ -430,6 +430,17 @@ ${
     )
   }
 
+Where modyard's time beyond the bare server goes (CPU profiles and timestamps of cold starts on
+this machine, Deno 2.9.6, taken by hand: \`deno run --cpu-prof\`, \`performance.now()\` at each step):
+the first \`node:\` import (node:crypto, node:zlib) costs ~25–30 ms of Node-compatibility start-up,
+and the first global \`setTimeout\`/\`setInterval\` (Node's timers in Deno 2.9) another 15–35 ms. Neither
+is on the start-up path any more: small hashes use a TypeScript SHA-256 (src/crypto/sha256.ts); upload
+validation, pull-through fills and the store tools are imported on first use; the background loops
+start 250–500 ms after the server (src/ops/web_timer.ts). What remains, measured from the process's
+time origin on an empty store: ~20 ms loading ~100 modules, ~3 ms evaluating them, ~3 ms reading the
+configuration, ~6 ms preparing the store file and checking its layout version, ~2 ms building the app,
+~3 ms until \`Deno.serve\` listens, ~3 ms for the first answer.
+
 ## Memory (a fresh server on the bench store)
 
 ${
