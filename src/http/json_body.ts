@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readBoundedBody } from "./bounded_body.ts";
 import { HttpError } from "./http_error.ts";
 
 /** Largest JSON body accepted by the account and admin routes. */
@@ -18,23 +19,11 @@ export async function readJsonObject(
   request: Request,
   limit = MAX_JSON_BODY_BYTES,
 ): Promise<Record<string, unknown>> {
-  const tooLarge = () => new HttpError(413, `the body must be at most ${limit} bytes of JSON`);
-  if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
-      size += chunk.byteLength;
-      if (size > limit) throw tooLarge();
-      parts.push(chunk);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    bytes.set(p, offset);
-    offset += p.byteLength;
-  }
+  const bytes = await readBoundedBody(
+    request,
+    limit,
+    () => new HttpError(413, `the body must be at most ${limit} bytes of JSON`),
+  );
   try {
     const value = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
     if (value && typeof value === "object" && !Array.isArray(value)) return value;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readBoundedBody } from "../http/bounded_body.ts";
 import { HttpError } from "../http/http_error.ts";
 
 /** Largest form body accepted (the largest form is a token label and a password). */
@@ -16,22 +17,10 @@ export async function readForm(request: Request): Promise<URLSearchParams> {
   if (type !== "application/x-www-form-urlencoded") {
     throw new HttpError(415, "a form must be sent as application/x-www-form-urlencoded");
   }
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_FORM_BYTES) throw new HttpError(413, "form too large");
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    for await (const chunk of request.body) {
-      size += chunk.byteLength;
-      if (size > MAX_FORM_BYTES) throw new HttpError(413, "form too large");
-      chunks.push(chunk);
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const bytes = await readBoundedBody(
+    request,
+    MAX_FORM_BYTES,
+    () => new HttpError(413, "form too large"),
+  );
   return new URLSearchParams(new TextDecoder().decode(bytes));
 }
