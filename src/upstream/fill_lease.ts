@@ -53,7 +53,12 @@ export async function underFillLease(
         continue;
       }
       if (res.ok) {
-        await holdWhile(kv, leaseKey, res.versionstamp, holder, timing.leaseMs, fill);
+        // Another process may have stored the file and released its lease between the look
+        // above and this commit (a filler stores first, then releases): look again under
+        // the lease, or the file would be fetched twice.
+        await holdWhile(kv, leaseKey, res.versionstamp, holder, timing.leaseMs, async () => {
+          if (!(await done())) await fill();
+        });
         return;
       }
       continue; // another process took it first
