@@ -526,7 +526,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       }
       const principal = route.ownAuth ? null : await principalFor(request, client);
       const params: Record<string, string> = {};
-      for (const [k, v] of Object.entries(groups)) params[k] = decode(v);
+      // The UI parses its raw path itself (a malformed escape is its own 404 page).
+      for (const [k, v] of Object.entries(groups)) params[k] = route.kind === "ui" ? v : decode(v);
       const ctx = new RequestContext(request, url, services, principal, params, client);
       ctx.peer = peer;
       ctxOut.ctx = ctx;

@@ -40,11 +40,15 @@ Deno.test("web headers: pages, errors, assets and forms all carry CSP, nosniff, 
       "/nobody",
       "/corp", // 401: the sign-in page, without a challenge
       "/-/tokens",
+      "/alice/%E0%A4%A", // a malformed escape: the UI's own 404 page, not the API's text
     ];
     for (const path of paths) {
       const page = await getPage(s.url, path);
       assertUiHeaders(page.headers, path);
     }
+    const malformed = await getPage(s.url, "/alice/%E0%A4%A");
+    assertEquals(malformed.status, 404);
+    assertEquals(malformed.headers.get("content-type"), "text/html; charset=utf-8");
     // The sign-in page of a private owner, with a challenge in the API's 401 taken out.
     assertEquals((await getPage(s.url, "/corp")).status, 401);
     const raw = await getPage(s.url, "/alice/example.com/m/@v1.0.0/raw/go.mod");

@@ -36,7 +36,7 @@ export interface UiDeps {
   logger: Logger;
 }
 
-/** Answers a web UI request (`ctx.params["0"]` is the path without its leading `/`). */
+/** Answers a web UI request (`ctx.params["0"]` is the raw path without its leading `/`). */
 export async function serveUi(ctx: RequestContext, deps: UiDeps): Promise<Response> {
   const route = parseUiPath(ctx.url.pathname);
   if (route?.page === "static") return withSecurityHeaders(serveStatic(route.name));
