@@ -2,10 +2,10 @@
  * Sign-in and sign-out: user + password or a token start a server-side session (only its
  * hash is stored, with an expiry); wrong credentials answer the sign-in page with 401; the
  * password throttle answers 429 as on the API; sign-out ends the session in the store;
- * a revoked token ends the session it signed in.
+ * a revoked token ends the session it signed in, a changed password the sessions it signed in.
  */
 
-import { createToken, createUser, revokeToken } from "../src/registry/accounts.ts";
+import { createToken, createUser, revokeToken, setPassword } from "../src/registry/accounts.ts";
 import { keys } from "../src/store/keys.ts";
 import { MAX_SESSIONS_PER_USER, sessionHash } from "../src/web/sessions.ts";
 import { assertEquals, assertIncludes, assertOk } from "./helpers/assert.ts";
@@ -154,6 +154,34 @@ Deno.test("web session: next is a local path only", async () => {
       const page = await postForm(s.url, "/-/signin", { user: "", password: token, next });
       assertEquals(page.headers.get("location"), want, next);
     }
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("web session: changing the password ends the sessions signed in with the old one, not token sessions", async () => {
+  const s = await startTestServer();
+  try {
+    await createUser(s.kv, "alice", { password: PASSWORD });
+    const { token } = await createToken(s.kv, "alice", { scope: "write" });
+    const byPassword = await signIn(s.url, "alice", PASSWORD);
+    const byToken = await signIn(s.url, "alice", token);
+    for (const cookie of [byPassword, byToken]) {
+      assertEquals((await getPage(s.url, "/-/tokens", cookie)).status, 200);
+    }
+    await setPassword(s.kv, "alice", "another horse battery");
+    // Seen within the state cache's one-second staleness bound (the change is the store's).
+    const deadline = Date.now() + 1500;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      status = (await getPage(s.url, "/-/tokens", byPassword)).status;
+      if (status === 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    assertEquals(status, 401);
+    assertEquals((await getPage(s.url, "/-/tokens", byToken)).status, 200);
+    // Signing in with the new password works.
+    const again = await signIn(s.url, "alice", "another horse battery");
+    assertEquals((await getPage(s.url, "/-/tokens", again)).status, 200);
   } finally {
     await s.close();
   }

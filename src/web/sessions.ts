@@ -10,6 +10,7 @@
 
 import { sha256Hex } from "../crypto/sha256.ts";
 import { keys } from "../store/keys.ts";
+import type { PasswordHash } from "../store/records.ts";
 
 /** How long a session lasts from sign-in (12 hours). */
 export const SESSION_LIFETIME_MS = 12 * 3600_000;
@@ -28,12 +29,25 @@ export interface SessionRecord {
   via: "password" | "token";
   /** SHA-256 of the token signed in with: the session ends when the token does. */
   tokenHash?: string;
+  /**
+   * Of a password sign-in: {@link passwordFingerprint} of the user's stored password then,
+   * so the session ends when the password changes.
+   */
+  passwordFingerprint?: string;
   /** The CSRF synchronizer token of this session's forms. */
   csrf: string;
   /** Epoch ms of sign-in. */
   createdAt: number;
   /** Epoch ms the session ends. */
   expiresAt: number;
+}
+
+/**
+ * A fingerprint of a stored password (SHA-256 of its salt and derived key): changes whenever
+ * the password is set again, reveals nothing the stored hash does not. `""` without one.
+ */
+export function passwordFingerprint(password: PasswordHash | undefined): string {
+  return password ? sha256Hex(`${password.salt}\0${password.hash}`) : "";
 }
 
 /** SHA-256 hex of a session id (the key it is stored under). */
@@ -55,7 +69,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  */
 export async function createSession(
   kv: Deno.Kv,
-  fields: Pick<SessionRecord, "user" | "scope" | "via" | "tokenHash">,
+  fields: Pick<SessionRecord, "user" | "scope" | "via" | "tokenHash" | "passwordFingerprint">,
   now = Date.now(),
 ): Promise<{ id: string; record: SessionRecord }> {
   const id = randomId();
@@ -67,6 +81,7 @@ export async function createSession(
     expiresAt: now + SESSION_LIFETIME_MS,
   };
   if (record.tokenHash === undefined) delete record.tokenHash;
+  if (record.passwordFingerprint === undefined) delete record.passwordFingerprint;
   const live: { hash: string; expiresAt: number }[] = [];
   const ended: string[] = [];
   for await (const e of kv.list<number>({ prefix: keys.userSessions(fields.user) })) {

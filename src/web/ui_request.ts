@@ -15,7 +15,12 @@ import type { TokenRecord, UserRecord } from "../store/records.ts";
 import { cookieValue } from "./cookies.ts";
 import { checkCsrfToken, checkSameOrigin } from "./csrf.ts";
 import { readForm } from "./form_body.ts";
-import { readSession, SESSION_COOKIE, type SessionRecord } from "./sessions.ts";
+import {
+  passwordFingerprint,
+  readSession,
+  SESSION_COOKIE,
+  type SessionRecord,
+} from "./sessions.ts";
 import type { UiDeps } from "./ui.ts";
 
 /** A UI request with its session. */
@@ -107,11 +112,16 @@ export class UiRequest {
 
 /**
  * The principal of a live session: its user must still be an active user; a session signed
- * in with a token lasts only as long as the token (revoked or expired ends it).
+ * in with a token lasts only as long as the token (revoked or expired ends it), one signed in
+ * with a password only as long as that password.
  */
 async function principalOf(ctx: RequestContext, s: SessionRecord): Promise<Principal | null> {
   const user = await ctx.services.auth.user(s.user);
   if (!user || user.deleted || user.kind === "org") return null;
+  // A password sign-in lasts only while that password does (a change ends the session).
+  if (s.via === "password" && s.passwordFingerprint !== passwordFingerprint(user.password)) {
+    return null;
+  }
   let scope = s.scope;
   let validUntil = s.expiresAt;
   let tokenExpiresAt: number | undefined;

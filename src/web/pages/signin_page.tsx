@@ -12,7 +12,7 @@ import { BusyError, type Credentials } from "../../registry/authenticate.ts";
 import { TOKEN_PREFIX, tokenHash } from "../../registry/secrets.ts";
 import { clearedSessionCookie, sessionCookie } from "../cookies.ts";
 import { CSRF_FIELD } from "../csrf.ts";
-import { createSession, endSession } from "../sessions.ts";
+import { createSession, endSession, passwordFingerprint } from "../sessions.ts";
 import type { UiRequest } from "../ui_request.ts";
 import { homeUrl, signInUrl } from "../urls.ts";
 import { htmlPage } from "./page.tsx";
@@ -128,6 +128,7 @@ export async function signIn(ui: UiRequest): Promise<Response> {
     tokenHash: viaToken
       ? tokenHash(credentials.kind === "token" ? credentials.token : secret)
       : undefined,
+    passwordFingerprint: viaToken ? undefined : passwordFingerprint(principal.user.password),
   });
   ui.deps.logger.event("info", "signed in", { user: principal.user.name, via: principal.via });
   return new Response(null, {
