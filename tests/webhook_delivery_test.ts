@@ -226,6 +226,10 @@ Deno.test("webhook: a redirect is not followed (the attempt fails with its statu
     const again = await res.json();
     assertEquals(res.status, 202);
     assertEquals(again.redelivery_of, d.id);
+    assertEquals(
+      (await listAudit(server)).filter((l) => l.startsWith("webhook.redeliver")),
+      [`webhook.redeliver alice webhook=${hook.id} delivery=${d.id} new=${again.id}`],
+    );
     const got = await receiver.waitFor(2);
     assertEquals(got[1].body, got[0].body);
     assertEquals(got[1].headers["x-modyard-event-id"], got[0].headers["x-modyard-event-id"]);

@@ -97,7 +97,7 @@ export async function webhookCommand(
       case "redeliver": {
         need(3);
         const hook = await getWebhook(kv, args[0], args[1]);
-        const d = await redeliver(kv, args[0], hook.id, args[2], config.webhookAttempts);
+        const d = await redeliver(kv, args[0], hook.id, args[2], config.webhookAttempts, CLI_ACTOR);
         if (d === null) {
           console.error(`error: webhook ${hook.id} has no delivery ${JSON.stringify(args[2])}`);
           return 1;

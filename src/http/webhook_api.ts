@@ -179,6 +179,7 @@ export async function webhookRedeliver(
     hook.id,
     ctx.params.delivery,
     settings.attempts,
+    ctx.actor(),
   );
   if (delivery === null) {
     throw new HttpError(

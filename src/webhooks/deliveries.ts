@@ -9,6 +9,7 @@
  * @module
  */
 
+import { type Actor, audit } from "../registry/audit.ts";
 import { keys } from "../store/keys.ts";
 import type {
   DeliveryAttempt,
@@ -233,6 +234,7 @@ export async function redeliver(
   webhookId: string,
   deliveryId: string,
   attempts: number,
+  actor: Actor,
 ): Promise<DeliveryRecord | null> {
   if (!/^[0-9]{13}-[0-9a-f]{8}$/.test(deliveryId)) return null;
   for (;;) {
@@ -247,6 +249,11 @@ export async function redeliver(
     // Checking the webhook: a removal meanwhile leaves no orphaned delivery behind.
     const op = kv.atomic().check(hook).check(old);
     await addDelivery(kv, op, delivery);
+    audit(op, actor, "webhook.redeliver", owner, {
+      webhook: webhookId,
+      delivery: deliveryId,
+      new: delivery.id,
+    });
     if ((await op.commit()).ok) return delivery;
   }
 }
