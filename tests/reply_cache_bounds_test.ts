@@ -54,7 +54,7 @@ function rssMiB(pid: number): number {
 
 Deno.test({
   name:
-    "3,000 requests with 60 KB query strings and made-up paths grow the server's RSS by tens of MiB at most",
+    "3,000 requests with 60 KB query strings and made-up paths grow the server's RSS by tens of MiB at most (in one of two windows)",
   ignore: Deno.build.os !== "linux",
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -77,13 +77,22 @@ Deno.test({
       for (let round = 0; round < 15; round++) {
         await Promise.all(Array.from({ length: 100 }, (_, i) => send(100_000 + round * 100 + i)));
       }
-      const before = rssMiB(server.child.pid);
-      for (let round = 0; round < 30; round++) {
-        await Promise.all(Array.from({ length: 100 }, (_, i) => send(1000 + round * 100 + i)));
+      // Two windows of 3,000 requests each. Retention grows every window (before the fix each
+      // request kept its 60 KB URL: ~180 MB per window); the heap's own one-off steps (seen
+      // up to ~55 MiB on this machine) land in one window at most.
+      const grown: number[] = [];
+      for (let window = 0; window < 2; window++) {
+        const before = rssMiB(server.child.pid);
+        for (let round = 0; round < 30; round++) {
+          const first = 1000 + window * 3000 + round * 100;
+          await Promise.all(Array.from({ length: 100 }, (_, i) => send(first + i)));
+        }
+        grown.push(rssMiB(server.child.pid) - before);
       }
-      const grown = rssMiB(server.child.pid) - before;
-      // Before the fix each request kept its 60 KB URL: ~180 MB for these 3,000.
-      assertOk(grown < 40, `RSS grew by ${grown.toFixed(1)} MiB`);
+      assertOk(
+        Math.min(...grown) < 40,
+        `RSS grew by ${grown.map((g) => g.toFixed(1)).join(" and ")} MiB`,
+      );
     } finally {
       await server.stop();
       await Deno.remove(dir, { recursive: true });
