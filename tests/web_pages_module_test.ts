@@ -9,6 +9,7 @@
 import { assertEquals, assertIncludes, assertMatch, assertOk } from "./helpers/assert.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { getPage, textOf } from "./helpers/web_pages.ts";
+import { MAX_OWNER_PAGE_MODULES } from "../src/web/pages/owner_page.tsx";
 import { moduleZip } from "./helpers/zip.ts";
 
 const MOD = "example.com/m";
@@ -217,6 +218,44 @@ Deno.test("web module page: go.mod requires link to modules the owner hosts; dow
     assertIncludes(page.html, "golang.org/x/mod");
     assertMatch(page.html, /<svg[^>]* role="img"/);
     assertMatch(page.html, /<td>v1\.0\.0<\/td><td>3<\/td>/);
+  } finally {
+    await s.close();
+  }
+});
+
+Deno.test("web owner page: modules in pages of 200 by path, with next and first-page links", async () => {
+  const s = await startTestServer();
+  try {
+    const auth = await s.user("alice");
+    const total = MAX_OWNER_PAGE_MODULES + 3;
+    const path = (i: number) => `example.com/m${String(i).padStart(3, "0")}`;
+    for (let i = 0; i < total; i++) {
+      const zip = await moduleZip(path(i), "v1.0.0", { "go.mod": `module ${path(i)}\n` });
+      const res = await s.upload("alice", zip, auth);
+      assertEquals(res.status, 201, await res.text());
+    }
+    const first = await getPage(s.url, "/alice");
+    assertEquals(first.status, 200);
+    const listed = (html: string) =>
+      [...html.matchAll(/<td><a href="\/alice\/example\.com\/(m\d{3})">/g)].map((m) => m[1]);
+    const one = listed(first.html);
+    assertEquals(one.length, MAX_OWNER_PAGE_MODULES);
+    assertEquals([one[0], one.at(-1)], ["m000", "m199"]);
+    const next = /<a href="(\/alice\?after=[^"]+)">Next 200 modules<\/a>/.exec(first.html);
+    assertOk(next, "a next-page link");
+    assertEquals(next[1], "/alice?after=example.com%2Fm199");
+
+    const second = await getPage(s.url, next[1]);
+    assertEquals(listed(second.html), ["m200", "m201", "m202"]);
+    assertIncludes(second.html, '<a href="/alice">First page</a>');
+    assertEquals(second.html.includes("Next 200 modules"), false);
+
+    const beyond = await getPage(s.url, "/alice?after=example.com%2Fzzz");
+    assertEquals(listed(beyond.html), []);
+    assertIncludes(textOf(beyond.html), "No modules after example.com/zzz.");
+    // An over-long cursor is ignored (the first page), never a KV key error.
+    const long = await getPage(s.url, `/alice?after=${"x".repeat(5000)}`);
+    assertEquals([long.status, listed(long.html).length], [200, MAX_OWNER_PAGE_MODULES]);
   } finally {
     await s.close();
   }

@@ -34,17 +34,30 @@ export function VisibilityBadge(props: { owner: UserRecord }): SafeHtml {
   return <span class={`badge ${v}`}>{v}</span>;
 }
 
-/** `GET /{owner}`. */
+/** Longest `?after=` accepted (a module path is at most a few hundred bytes in a KV key). */
+const MAX_AFTER_LENGTH = 1024;
+
+/**
+ * `GET /{owner}[?after=MODULE]`: one page of the modules in path order, those after `after`
+ * when given (the "next" link carries the page's last path).
+ */
 export async function ownerPage(ui: UiRequest, name: string): Promise<Response> {
   const owner = await ui.readableOwner(name);
   const kv = ui.services.kv;
+  const afterParam = ui.ctx.url.searchParams.get("after") ?? "";
+  const after = afterParam.length <= MAX_AFTER_LENGTH ? afterParam : "";
+  const prefix = keys.modules(owner.name);
   const names: string[] = [];
   for await (
-    const e of kv.list({ prefix: keys.modules(owner.name) }, { limit: MAX_OWNER_PAGE_MODULES + 1 })
+    const e of kv.list(after ? { prefix, start: [...prefix, after] } : { prefix }, {
+      limit: MAX_OWNER_PAGE_MODULES + 2,
+    })
   ) {
-    names.push(e.key[2] as string);
+    const module = e.key[2] as string;
+    if (module !== after) names.push(module);
   }
   const more = names.length > MAX_OWNER_PAGE_MODULES;
+  const last = names[Math.min(names.length, MAX_OWNER_PAGE_MODULES) - 1];
   const rows = await Promise.all(
     names.slice(0, MAX_OWNER_PAGE_MODULES).map((m) => moduleRow(ui, owner.name, m)),
   );
@@ -72,36 +85,54 @@ export async function ownerPage(ui: UiRequest, name: string): Promise<Response> 
         </h1>
         <section aria-labelledby="modules-heading">
           <h2 id="modules-heading">Modules</h2>
-          {rows.length === 0 ? <p>{owner.name} has published no modules.</p> : (
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Module</th>
-                  <th scope="col">Latest</th>
-                  <th scope="col">Last publish</th>
-                  <th scope="col" class="num">Downloads</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((r) => (
+          {rows.length === 0
+            ? (
+              <p>
+                {after ? `No modules after ${after}.` : `${owner.name} has published no modules.`}
+              </p>
+            )
+            : (
+              <table>
+                <thead>
                   <tr>
-                    <td>
-                      <a href={moduleUrl(owner.name, r.module)}>{r.module}</a>
-                    </td>
-                    <td>
-                      {r.latest
-                        ? <a href={versionUrl(owner.name, r.module, r.latest)}>{r.latest}</a>
-                        : "—"}
-                    </td>
-                    <td>{r.lastPublish ? <Time iso={r.lastPublish} /> : "—"}</td>
-                    <td class="num">{r.downloads}</td>
+                    <th scope="col">Module</th>
+                    <th scope="col">Latest</th>
+                    <th scope="col">Last publish</th>
+                    <th scope="col" class="num">Downloads</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          {more
-            ? <p class="muted">Showing the first {MAX_OWNER_PAGE_MODULES} modules by path.</p>
+                </thead>
+                <tbody>
+                  {rows.map((r) => (
+                    <tr>
+                      <td>
+                        <a href={moduleUrl(owner.name, r.module)}>{r.module}</a>
+                      </td>
+                      <td>
+                        {r.latest
+                          ? <a href={versionUrl(owner.name, r.module, r.latest)}>{r.latest}</a>
+                          : "—"}
+                      </td>
+                      <td>{r.lastPublish ? <Time iso={r.lastPublish} /> : "—"}</td>
+                      <td class="num">{r.downloads}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          {more || after
+            ? (
+              <nav aria-label="Module pages" class="muted">
+                {after ? <a href={ownerUrl(owner.name)}>First page</a> : null}
+                {after && more ? " · " : null}
+                {more
+                  ? (
+                    <a href={`${ownerUrl(owner.name)}?after=${encodeURIComponent(last)}`}>
+                      Next {MAX_OWNER_PAGE_MODULES} modules
+                    </a>
+                  )
+                  : null}
+              </nav>
+            )
             : null}
         </section>
         {seesMembers
