@@ -139,7 +139,6 @@ export async function modulePage(
               </dd>
             </dl>
             {record.origin ? <Provenance origin={record.origin} /> : null}
-            {content.aside}
           </aside>
         </div>
         <section aria-labelledby="gosum-heading">

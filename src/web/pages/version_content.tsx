@@ -22,10 +22,8 @@ const MAX_HOSTED_LOOKUP = 5000;
 
 /** What the version page shows from the version's files. */
 export interface VersionContent {
-  /** Below the install snippet: README, go.mod. */
+  /** Below the install snippet: README, go.mod, the downloads chart. */
   main: SafeHtml;
-  /** In the side column: the downloads chart. */
-  aside: SafeHtml;
 }
 
 /** The README of a version (`null`: it has none; `undefined`: its zip cannot be read). */
@@ -89,12 +87,11 @@ export async function versionContent(
           <h2 id="gomod-heading">go.mod</h2>
           {goModView(mod, (path) => hosted.has(path) ? moduleUrl(owner, path) : null)}
         </section>
-      </>
-    ),
-    aside: (
-      <>
-        <h2>Downloads</h2>
-        {downloadsChart(live.map((r) => ({ version: r.version, downloads: r.downloads })))}
+        {/* In the main column: the 600-unit-wide chart at (nearly) its size, its labels legible. */}
+        <section aria-labelledby="downloads-heading">
+          <h2 id="downloads-heading">Downloads</h2>
+          {downloadsChart(live.map((r) => ({ version: r.version, downloads: r.downloads })))}
+        </section>
       </>
     ),
   };
