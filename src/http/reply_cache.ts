@@ -83,8 +83,8 @@ export function replyCacheKey(request: Request): string | null {
   const query = url.indexOf("?", start);
   const path = query < 0 ? url.slice(start) : url.slice(start, query);
   const auth = request.headers.get("authorization");
-  return (path.length <= MAX_RAW_PATH_KEY ? path : sha256(path)) + "\n" +
-    (auth === null ? "" : sha256(auth));
+  return (path.length <= MAX_RAW_PATH_KEY ? path : sha256Hex(path)) + "\n" +
+    (auth === null ? "" : sha256Hex(auth));
 }
 
 /** Cached answers, read and written under keys from {@link replyCacheKey}. */
@@ -164,8 +164,4 @@ export class ReplyCache {
     };
     this.state.put(space, key, cached, epoch, size + 512);
   }
-}
-
-function sha256(text: string): string {
-  return sha256Hex(text);
 }
