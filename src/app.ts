@@ -193,6 +193,8 @@ interface Route {
   kind: RouteKind | ((rest: string) => RouteKind);
   /** Whether the handler checks credentials itself (the app does not first). */
   ownAuth?: boolean;
+  /** Whether the handler parses its own raw path (params are not percent-decoded first). */
+  rawPath?: boolean;
 }
 
 const routes: Route[] = [
@@ -459,6 +461,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
     match: (path) => path.startsWith("/api/") ? null : { "0": path.slice(1) },
     kind: "ui",
     ownAuth: true,
+    // A malformed escape is the UI's own 404 page, not the API's text/plain one.
+    rawPath: true,
     handler: async (ctx) => {
       const { serveUi } = await import("./web/ui.ts");
       return await serveUi(ctx, { passwordGate, logger });
@@ -526,8 +530,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       }
       const principal = route.ownAuth ? null : await principalFor(request, client);
       const params: Record<string, string> = {};
-      // The UI parses its raw path itself (a malformed escape is its own 404 page).
-      for (const [k, v] of Object.entries(groups)) params[k] = route.kind === "ui" ? v : decode(v);
+      for (const [k, v] of Object.entries(groups)) params[k] = route.rawPath ? v : decode(v);
       const ctx = new RequestContext(request, url, services, principal, params, client);
       ctx.peer = peer;
       ctxOut.ctx = ctx;
