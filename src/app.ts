@@ -9,7 +9,7 @@ import type { Config } from "./config.ts";
 import { parseAuthorization } from "./http/credentials.ts";
 import { RequestContext, type Services } from "./http/context.ts";
 import { serveProxyRequest } from "./http/goproxy_routes.ts";
-import { BASIC_CHALLENGE, errorResponse, HttpError } from "./http/http_error.ts";
+import { BASIC_CHALLENGE, errorBody, errorResponse, HttpError } from "./http/http_error.ts";
 import type { Reply } from "./http/responses.ts";
 import { compilePattern, type PathMatcher } from "./http/router.ts";
 import { uploadModule } from "./http/upload_route.ts";
@@ -314,7 +314,18 @@ const routes: Route[] = [
 /** Builds the app over an open store. */
 export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const cache = new StateCache(kv, REPLY_SPACE_BUDGETS);
-  const replies = new ReplyCache(cache);
+  // Each cached answer's log line and metrics record are prepared once, when it is kept.
+  const replies = new ReplyCache(cache, (about, status, bytes, reason) =>
+    observer.prepare({
+      method: "GET",
+      route: about.route,
+      owner: about.owner,
+      status,
+      bytesOut: bytes,
+      bytesIn: 0,
+      user: about.user,
+      reason,
+    }));
   const services: Services = {
     kv,
     auth: new Authenticator(kv, cache),
@@ -560,6 +571,11 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
         user: out.ctx.principal?.user.name ?? "",
       });
     };
+    /** The refusal of `err`, its body counted for the log and metrics. */
+    const refuse = (err: HttpError, asJson = false) => {
+      out.bytes = utf8.encode(errorBody(err, asJson)).byteLength;
+      return errorResponse(err, asJson);
+    };
     try {
       const peer = (info?.remoteAddr as Deno.NetAddr | undefined)?.hostname ?? "unknown";
       const client = clientAddress(peer, request.headers.get("x-forwarded-for"), trusted);
@@ -581,16 +597,16 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
             policy: { kind: "none" },
           });
         }
-        return errorResponse(err, request.url.includes("/api/v1/"));
+        return refuse(err, request.url.includes("/api/v1/"));
       }
       if (err instanceof BusyError) {
-        return errorResponse(new HttpError(503, err.message, { "retry-after": "1" }));
+        return refuse(new HttpError(503, err.message, { "retry-after": "1" }));
       }
       logger.event("error", "internal error", {
         error: (err as Error)?.stack ?? String(err),
       });
       out.reason = "internal error";
-      return errorResponse(new HttpError(500, "internal error"));
+      return refuse(new HttpError(500, "internal error"));
     }
   }
 
@@ -603,17 +619,7 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
       if (cacheKey !== null) {
         const hit = replies.respond(cacheKey, request);
         if (hit) {
-          observer.observe({
-            method: request.method,
-            route: hit.about.route,
-            owner: hit.about.owner,
-            status: hit.status,
-            startedMs,
-            bytesOut: hit.bytes,
-            bytesIn: 0,
-            user: hit.about.user,
-            reason: hit.reason,
-          });
+          observer.observePrepared(hit.outcome, startedMs);
           return hit.response;
         }
       }

@@ -125,6 +125,134 @@ Deno.test("a text line quotes what clients control, so a path cannot forge a lin
   }
 });
 
+Deno.test("request lines have one layout in text and JSON, reasons and names quoted", async () => {
+  const at = Date.UTC(2026, 10, 26, 12, 30, 15, 250);
+  const out: Record<string, string> = {};
+  for (const format of ["text", "json"] as const) {
+    const chunks: string[] = [];
+    const logger = new Logger({
+      format,
+      now: () => at,
+      sink: (bytes) => {
+        chunks.push(new TextDecoder().decode(bytes));
+        return Promise.resolve();
+      },
+    });
+    logger.request({
+      method: "GET",
+      route: "goproxy_info",
+      owner: "alice",
+      status: 200,
+      ms: 0.0123456,
+      bytes: 54,
+      user: "",
+      reason: "",
+    });
+    logger.request({
+      method: "PUT",
+      route: "upload",
+      owner: "ev il",
+      status: 409,
+      ms: 12,
+      bytes: 80,
+      user: "bob",
+      reason: 'version "v1.0.0" exists — 409',
+    });
+    await logger.flush();
+    out[format] = chunks.join("");
+  }
+  assertEquals(
+    out.text,
+    "2026-11-26T12:30:15.250Z INFO GET goproxy_info owner=alice status=200 ms=0.012 bytes=54 user=-\n" +
+      '2026-11-26T12:30:15.250Z WARN PUT upload owner="ev il" status=409 ms=12 bytes=80 user=bob ' +
+      'reason="version \\"v1.0.0\\" exists — 409"\n',
+  );
+  assertEquals(
+    out.json,
+    '{"time":"2026-11-26T12:30:15.250Z","level":"info","msg":"request","method":"GET",' +
+      '"route":"goproxy_info","owner":"alice","status":200,"duration_ms":0.012,"bytes":54,"user":""}\n' +
+      '{"time":"2026-11-26T12:30:15.250Z","level":"warn","msg":"request","method":"PUT",' +
+      '"route":"upload","owner":"ev il","status":409,"duration_ms":12,"bytes":80,"user":"bob",' +
+      '"reason":"version \\"v1.0.0\\" exists — 409"}\n',
+  );
+});
+
+Deno.test("answers from the reply cache are logged like the answers they repeat: 200, 304, 404", async () => {
+  const { logger, text } = memoryLogger({ format: "text", level: "info" });
+  const server = await startTestServer({ logger });
+  try {
+    const auth = await server.user("alice");
+    const zip = await moduleZip(MOD, "v1.0.0", { "go.mod": `module ${MOD}\n` });
+    assertEquals((await server.upload("alice", zip, auth)).status, 201);
+    const proxy = `${server.url}/api/packages/alice/go/${MOD}/@v`;
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${proxy}/${path}`, { headers });
+      const body = await res.text();
+      return { status: res.status, body, etag: res.headers.get("etag") ?? "" };
+    };
+    const first = await get("v1.0.0.info"); // made, then kept
+    const again = await get("v1.0.0.info"); // from the cache
+    assertEquals([first.status, again.body], [200, first.body]);
+    assertEquals((await get("v1.0.0.info", { "if-none-match": first.etag })).status, 304);
+    assertEquals((await get("v9.9.9.info")).status, 404);
+    assertEquals((await get("v9.9.9.info")).status, 404);
+    await logger.flush();
+    // Time and duration vary; everything else must be the same whether cached or not.
+    const lines = text().trimEnd().split("\n").slice(1).map((l) =>
+      l.replace(/^\S+ /, "").replace(/ ms=[\d.e-]+ /, " ")
+    );
+    const bytes = new TextEncoder().encode(first.body).byteLength;
+    const info = `INFO GET goproxy_info owner=alice status=200 bytes=${bytes} user=-`;
+    assertEquals(lines.slice(0, 3), [
+      info,
+      info,
+      "INFO GET goproxy_info owner=alice status=304 bytes=0 user=-",
+    ]);
+    assertEquals(lines.length, 5, text());
+    assertEquals(lines[3], lines[4]);
+    assertIncludes(lines[4], "INFO GET goproxy_info owner=alice status=404 bytes=");
+    assertIncludes(lines[4], ' reason="');
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the line buffer writes UTF-8 lines byte for byte across chunk boundaries", async () => {
+  const written: Uint8Array[] = [];
+  const buffer = new LineBuffer((bytes) => {
+    written.push(bytes.slice());
+    return Promise.resolve();
+  }, { intervalMs: 5, flushBytes: 64, maxBytes: 1 << 20 });
+  const lines = [
+    "a".repeat(50) + "\n", // leaves 13 bytes of the 64-byte chunk…
+    "éééééééé\n", // …for 9 UTF-16 units that take 17 bytes
+    "plain ascii\n",
+    "é and ü\n",
+    "emoji 🚀 pair\n",
+    "lone \ud800 surrogate\n",
+    "x".repeat(200) + "\n", // longer than a chunk
+    "ascii then ö".repeat(9) + "\n", // non-ASCII past the start, crossing a chunk
+    "tail\n",
+  ];
+  const expected: string[] = [];
+  for (let round = 0; round < 5; round++) {
+    for (const line of lines) {
+      buffer.push(line);
+      expected.push(line);
+    }
+  }
+  await buffer.flush();
+  const all = new Uint8Array(written.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of written) {
+    all.set(b, at);
+    at += b.byteLength;
+  }
+  assertEquals(all, new TextEncoder().encode(expected.join("")));
+  assertEquals(buffer.dropped, 0);
+  assertOk(written.length > 1, "a 64-byte batch size writes in several pieces");
+});
+
 Deno.test("the line buffer batches writes and drops (counting) beyond its bound while the sink is stuck", async () => {
   const writes: number[] = [];
   let release: () => void = () => {};

@@ -22,16 +22,18 @@ export class HttpError extends Error {
  * or as `{"message": …}` for the JSON API.
  */
 export function errorResponse(err: HttpError, asJson = false): Response {
-  if (asJson) {
-    return new Response(JSON.stringify({ message: err.message }) + "\n", {
-      status: err.status,
-      headers: { "content-type": "application/json; charset=utf-8", ...err.headers },
-    });
-  }
-  return new Response(err.message + "\n", {
+  return new Response(errorBody(err, asJson), {
     status: err.status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...err.headers },
+    headers: {
+      "content-type": asJson ? "application/json; charset=utf-8" : "text/plain; charset=utf-8",
+      ...err.headers,
+    },
   });
+}
+
+/** The body {@link errorResponse} answers `err` with. */
+export function errorBody(err: HttpError, asJson = false): string {
+  return (asJson ? JSON.stringify({ message: err.message }) : err.message) + "\n";
 }
 
 /** The challenge sent with 401 responses. */

@@ -11,6 +11,7 @@
 
 import { sha256Hex } from "../crypto/sha256.ts";
 import type { StateCache } from "../registry/state_cache.ts";
+import type { PreparedOutcome } from "../ops/request_observer.ts";
 import { cacheHeaders, notModified, type Reply } from "./responses.ts";
 
 /** Paths up to this length are keys as they are; longer ones by their digest. */
@@ -42,22 +43,24 @@ export interface ReplyAbout {
 export interface ReplyHit {
   /** The response (a clone of the kept one). */
   response: Response;
-  /** Its status. */
-  status: number;
-  /** Bytes of its body. */
-  bytes: number;
-  /** What it was recorded as. */
-  about: ReplyAbout;
-  /** The reason of a cached 404, or `""`. */
-  reason: string;
+  /** Its record for the log and metrics, prepared when the answer was kept. */
+  outcome: PreparedOutcome;
 }
+
+/** Prepares the record of a cached answer (status, body bytes, refusal reason). */
+export type PrepareOutcome = (
+  about: ReplyAbout,
+  status: number,
+  bytes: number,
+  reason: string,
+) => PreparedOutcome;
 
 interface CachedReply {
   reply: Reply;
   validUntil: number;
-  about: ReplyAbout;
-  bytes: number;
-  reason: string;
+  /** The records of a full answer and of a 304. */
+  fullOutcome: PreparedOutcome;
+  notModifiedOutcome: PreparedOutcome;
   /**
    * The full answer and the 304, built once when the reply is kept and cloned for each hit:
    * a clone copies the checked header list, where a new `Response` validates every header
@@ -94,8 +97,14 @@ export class ReplyCache {
   /** Cacheable requests (GET) the cache could not answer. */
   misses = 0;
 
-  /** Creates the cache over `state` (whose budgets include {@link REPLY_SPACE_BUDGETS}). */
-  constructor(private readonly state: StateCache) {}
+  /**
+   * Creates the cache over `state` (whose budgets include {@link REPLY_SPACE_BUDGETS});
+   * `prepare` makes the log and metrics record of each answer kept.
+   */
+  constructor(
+    private readonly state: StateCache,
+    private readonly prepare: PrepareOutcome,
+  ) {}
 
   /**
    * The response to `request` from a cached answer whose credentials are still valid (a 304
@@ -112,21 +121,9 @@ export class ReplyCache {
     this.hits++;
     const { reply } = hit;
     if (reply.policy.kind === "immutable" && notModified(request, reply.policy)) {
-      return {
-        response: hit.notModified.clone(),
-        status: 304,
-        bytes: 0,
-        about: hit.about,
-        reason: "",
-      };
+      return { response: hit.notModified.clone(), outcome: hit.notModifiedOutcome };
     }
-    return {
-      response: hit.full.clone(),
-      status: reply.status,
-      bytes: hit.bytes,
-      about: hit.about,
-      reason: hit.reason,
-    };
+    return { response: hit.full.clone(), outcome: hit.fullOutcome };
   }
 
   /**
@@ -147,12 +144,14 @@ export class ReplyCache {
       : reply.body.byteLength;
     const space = reply.status === 404 ? "reply404" : "reply";
     const policyHeaders = cacheHeaders(reply.policy);
+    const reason = reply.status >= 400 && typeof reply.body === "string"
+      ? reply.body.trimEnd()
+      : "";
     const cached: CachedReply = {
       reply,
       validUntil,
-      about,
-      bytes,
-      reason: reply.status >= 400 && typeof reply.body === "string" ? reply.body.trimEnd() : "",
+      fullOutcome: this.prepare(about, reply.status, bytes, reason),
+      notModifiedOutcome: this.prepare(about, 304, 0, ""),
       full: new Response(reply.body, {
         status: reply.status,
         headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],

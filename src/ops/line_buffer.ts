@@ -26,7 +26,9 @@ export interface LineBufferOptions {
 const encoder = new TextEncoder();
 
 /**
- * Lines waiting for the sink.
+ * Lines waiting for the sink, kept as bytes: each line is encoded into the current chunk as
+ * it is pushed, so no line string outlives its request (strings held until the next write
+ * survived young-generation collections and were copied, more than the line itself cost).
  *
  * @example
  * ```ts
@@ -36,10 +38,15 @@ const encoder = new TextEncoder();
  * ```
  */
 export class LineBuffer {
-  #lines: string[] = [];
+  /** Sealed chunks, oldest first, each filled up to its length. */
+  #sealed: Uint8Array[] = [];
+  /** The chunk lines are encoded into, and how much of it is used. */
+  #chunk: Uint8Array;
+  #used = 0;
+  /** Bytes waiting (sealed chunks and the used part of the current one). */
   #bytes = 0;
-  /** Cancels the pending delayed write, if one is scheduled. */
-  #timer: (() => void) | undefined;
+  /** Whether a delayed write is scheduled. */
+  #timer = false;
   #writing: Promise<void> | null = null;
   #intervalMs: number;
   #flushBytes: number;
@@ -52,6 +59,7 @@ export class LineBuffer {
     this.#intervalMs = options.intervalMs ?? 50;
     this.#flushBytes = options.flushBytes ?? 64 * 1024;
     this.#maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
+    this.#chunk = new Uint8Array(this.#flushBytes);
   }
 
   /** Queues one line (which ends in a newline); drops it when the buffer is full. */
@@ -61,45 +69,97 @@ export class LineBuffer {
       this.dropped++;
       return;
     }
-    this.#lines.push(line);
-    this.#bytes += line.length;
+    // Three bytes per UTF-16 unit is the most UTF-8 takes.
+    if (this.#chunk.byteLength - this.#used < 3 * line.length) {
+      if (this.#used > 0) this.#sealed.push(this.#chunk.subarray(0, this.#used));
+      this.#chunk = new Uint8Array(Math.max(this.#flushBytes, 3 * line.length));
+      this.#used = 0;
+    }
+    const written = encodeLine(line, this.#chunk, this.#used);
+    this.#used += written;
+    this.#bytes += written;
     if (this.#bytes >= this.#flushBytes) this.#start();
-    else if (this.#timer === undefined && this.#writing === null) {
+    else if (!this.#timer) {
+      // One timer at a time, left to run out even when a full chunk was written meanwhile:
+      // under load a write starts every few milliseconds, and a timer made and dropped for
+      // each would cost more than the lines (an AbortSignal's timeout makes a DOMException).
       // Not setTimeout: the first log line is written while the server starts (web_timer.ts).
-      this.#timer = afterDelay(this.#intervalMs, () => this.#start());
+      this.#timer = true;
+      afterDelay(this.#intervalMs, () => {
+        this.#timer = false;
+        if (this.#bytes > 0) this.#start();
+      });
     }
   }
 
-  /** Writes everything queued so far; resolves when it is written. Clears the timer. */
+  /** Writes everything queued so far; resolves when it is written. */
   async flush(): Promise<void> {
-    while (this.#lines.length > 0 || this.#writing !== null) {
+    while (this.#bytes > 0 || this.#writing !== null) {
       this.#start();
       await this.#writing;
     }
   }
 
   #start(): void {
-    if (this.#timer !== undefined) {
-      this.#timer();
-      this.#timer = undefined;
-    }
     this.#writing ??= this.#drain().finally(() => {
       this.#writing = null;
     });
   }
 
+  /** Everything waiting as one byte array; the buffer starts a new chunk. */
+  #take(): Uint8Array {
+    const parts = this.#sealed;
+    parts.push(this.#chunk.subarray(0, this.#used));
+    const total = this.#bytes;
+    this.#sealed = [];
+    this.#bytes = 0;
+    // The sink may hold the chunk until its write ends: never encode into it again.
+    this.#chunk = new Uint8Array(this.#flushBytes);
+    this.#used = 0;
+    if (parts.length === 1) return parts[0];
+    const all = new Uint8Array(total);
+    let at = 0;
+    for (const part of parts) {
+      all.set(part, at);
+      at += part.byteLength;
+    }
+    return all;
+  }
+
   async #drain(): Promise<void> {
-    while (this.#lines.length > 0) {
-      const lines = this.#lines;
-      this.#lines = [];
-      this.#bytes = 0;
+    while (this.#bytes > 0) {
+      const bytes = this.#take();
       try {
-        await this.sink(encoder.encode(lines.join("")));
+        await this.sink(bytes);
       } catch {
-        this.dropped += lines.length;
+        this.dropped += countLines(bytes);
       }
     }
   }
+}
+
+/**
+ * Encodes `line` as UTF-8 into `into` at `at` (which has room for three bytes per UTF-16
+ * unit); returns the bytes written. ASCII, which request lines are, is copied in a loop:
+ * `TextEncoder.encodeInto` is a call into the runtime, dearer than the copy of a short line.
+ */
+function encodeLine(line: string, into: Uint8Array, at: number): number {
+  const n = line.length;
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    if (c > 0x7f) {
+      return i + encoder.encodeInto(line.slice(i), into.subarray(at + i)).written;
+    }
+    into[at + i] = c;
+  }
+  return n;
+}
+
+/** The lines in `bytes` (each ends in a newline). */
+function countLines(bytes: Uint8Array): number {
+  let n = 0;
+  for (const b of bytes) if (b === 10) n++;
+  return n;
 }
 
 /** A sink writing every byte to standard output. */

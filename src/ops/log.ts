@@ -46,6 +46,19 @@ export interface RequestLogEntry {
   reason: string;
 }
 
+/**
+ * A request line without its time and duration: `before + time + head + ms + tail`.
+ * Made by {@link Logger.prepare}.
+ */
+export interface PreparedLine {
+  /** Text before the time. */
+  readonly before: string;
+  /** Text between the time and the duration. */
+  readonly head: string;
+  /** Text after the duration, newline included. */
+  readonly tail: string;
+}
+
 /** Settings of a {@link Logger}. */
 export interface LoggerOptions extends LineBufferOptions {
   /** `text` (default) or `json`. */
@@ -100,32 +113,49 @@ export class Logger {
 
   /** The line of one answered request, at the level its status calls for. */
   request(entry: RequestLogEntry): void {
+    const line = this.prepare(entry);
+    if (line !== null) this.write(line, entry.ms);
+  }
+
+  /**
+   * Everything of a request line but its time and duration, built once for answers that
+   * repeat (the reply cache keeps one per cached answer): `null` when its level is not
+   * written. {@link write} completes it; {@link request} is the two in one.
+   */
+  prepare(entry: Omit<RequestLogEntry, "ms">): PreparedLine | null {
     const level = requestLevel(entry.status);
-    if (RANK[level] < this.#min) return;
-    const time = this.#clock.iso();
-    const ms = Math.round(entry.ms * 1000) / 1000;
+    if (RANK[level] < this.#min) return null;
     if (this.format === "json") {
-      const o: Record<string, unknown> = {
-        time,
-        level,
-        msg: "request",
-        method: entry.method,
-        route: entry.route,
-        owner: entry.owner,
-        status: entry.status,
-        duration_ms: ms,
-        bytes: entry.bytes,
-        user: entry.user,
+      const field = (name: string, value: string | number) =>
+        `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
+      return {
+        before: '{"time":"',
+        head: `"${field("level", level)}${field("msg", "request")}${
+          field("method", entry.method)
+        }${field("route", entry.route)}${field("owner", entry.owner)}${
+          field("status", entry.status)
+        },"duration_ms":`,
+        tail: `${field("bytes", entry.bytes)}${field("user", entry.user)}${
+          entry.reason ? field("reason", entry.reason) : ""
+        }}\n`,
       };
-      if (entry.reason) o.reason = entry.reason;
-      this.#buffer.push(JSON.stringify(o) + "\n");
-      return;
     }
-    let line = `${time} ${LEVEL_TEXT[level]} ${entry.method} ${entry.route} owner=${
-      textValue(entry.owner || "-")
-    } status=${entry.status} ms=${ms} bytes=${entry.bytes} user=${textValue(entry.user || "-")}`;
-    if (entry.reason) line += ` reason=${JSON.stringify(entry.reason)}`;
-    this.#buffer.push(line + "\n");
+    return {
+      before: "",
+      head: ` ${LEVEL_TEXT[level]} ${entry.method} ${entry.route} owner=${
+        textValue(entry.owner || "-")
+      } status=${entry.status} ms=`,
+      tail: ` bytes=${entry.bytes} user=${textValue(entry.user || "-")}${
+        entry.reason ? ` reason=${JSON.stringify(entry.reason)}` : ""
+      }\n`,
+    };
+  }
+
+  /** Writes a prepared request line with the current time and a duration of `ms`. */
+  write(line: PreparedLine, ms: number): void {
+    this.#buffer.push(
+      line.before + this.#clock.iso() + line.head + Math.round(ms * 1000) / 1000 + line.tail,
+    );
   }
 
   /** A server event (`listening`, `shutting down`, `cache full`, …) with optional fields. */

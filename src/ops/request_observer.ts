@@ -7,7 +7,7 @@
  */
 
 import type { HttpMetrics } from "./http_metrics.ts";
-import type { Logger } from "./log.ts";
+import type { Logger, PreparedLine } from "./log.ts";
 import { labelActiveSpan } from "./trace_span.ts";
 
 /** One answered request. */
@@ -33,6 +33,17 @@ export interface RequestOutcome {
 }
 
 /**
+ * An outcome known before the request came, for answers repeated from a cache: all but the
+ * time, with its log line prepared ({@link RequestObserver.prepare}).
+ */
+export interface PreparedOutcome {
+  /** The outcome; its `startedMs` is ignored. */
+  readonly outcome: Omit<RequestOutcome, "startedMs">;
+  /** Its log line, or `null` when the line's level is not written. */
+  readonly line: PreparedLine | null;
+}
+
+/**
  * Records request outcomes.
  *
  * @example
@@ -53,14 +64,7 @@ export class RequestObserver {
   /** Records one request. */
   observe(o: RequestOutcome): void {
     const ms = performance.now() - o.startedMs;
-    this.metrics.record({
-      route: o.route,
-      status: o.status,
-      seconds: ms / 1000,
-      bytesOut: o.bytesOut,
-      bytesIn: o.bytesIn,
-      reason: o.reason,
-    });
+    this.#count(o, ms);
     this.logger.request({
       method: o.method,
       route: o.route,
@@ -69,6 +73,40 @@ export class RequestObserver {
       ms,
       bytes: o.bytesOut,
       user: o.user,
+      reason: o.reason,
+    });
+  }
+
+  /** Prepares the record of an answer that will be repeated. */
+  prepare(o: Omit<RequestOutcome, "startedMs">): PreparedOutcome {
+    return {
+      outcome: o,
+      line: this.logger.prepare({
+        method: o.method,
+        route: o.route,
+        owner: o.owner,
+        status: o.status,
+        bytes: o.bytesOut,
+        user: o.user,
+        reason: o.reason,
+      }),
+    };
+  }
+
+  /** Records one request answered with a prepared outcome, begun at `startedMs`. */
+  observePrepared(p: PreparedOutcome, startedMs: number): void {
+    const ms = performance.now() - startedMs;
+    this.#count(p.outcome, ms);
+    if (p.line !== null) this.logger.write(p.line, ms);
+  }
+
+  #count(o: Omit<RequestOutcome, "startedMs">, ms: number): void {
+    this.metrics.record({
+      route: o.route,
+      status: o.status,
+      seconds: ms / 1000,
+      bytesOut: o.bytesOut,
+      bytesIn: o.bytesIn,
       reason: o.reason,
     });
     if (this.otel) labelActiveSpan(o.method, o.route);
