@@ -130,11 +130,9 @@ export class Logger {
         `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
       return {
         before: '{"time":"',
-        head: `"${field("level", level)}${field("msg", "request")}${
-          field("method", entry.method)
-        }${field("route", entry.route)}${field("owner", entry.owner)}${
-          field("status", entry.status)
-        },"duration_ms":`,
+        head: `"${field("level", level)}${field("msg", "request")}${field("method", entry.method)}${
+          field("route", entry.route)
+        }${field("owner", entry.owner)}${field("status", entry.status)},"duration_ms":`,
         tail: `${field("bytes", entry.bytes)}${field("user", entry.user)}${
           entry.reason ? field("reason", entry.reason) : ""
         }}\n`,
