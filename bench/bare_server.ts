@@ -9,6 +9,10 @@
  * MODE is one of:
  * - `hello`: `hello\n` for every path (the classic hello-world);
  * - `json`: a small JSON body, the size of an `.info` answer;
+ * - `same`: the least work a correct answer to a public `.info` request takes: the same JSON
+ *   body with modyard's four headers (`cache-control`, `etag`, `content-type`,
+ *   `x-content-type-options`), the request's `Authorization` and `If-None-Match` read (the
+ *   answer depends on both), the `Response` made once and cloned, as modyard's reply cache does;
  * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
  * - `file`: each `/NAME` answers `Deno.open(FILE).readable`;
  * - `stream`: each `/NAME` answers a `ReadableStream` of 1 MiB `subarray`s of FILE's bytes,
@@ -21,8 +25,11 @@
  * @module
  */
 
+import { bodyTag, cacheHeaders } from "../src/http/responses.ts";
+import { COMMON_HEADERS } from "../src/http/reply_cache.ts";
+
 /** The modes of the bare server. */
-export const BARE_MODES = ["hello", "json", "bytes", "file", "stream", "kv"] as const;
+export const BARE_MODES = ["hello", "json", "same", "bytes", "file", "stream", "kv"] as const;
 
 /** One mode of the bare server. */
 export type BareMode = typeof BARE_MODES[number];
@@ -49,6 +56,14 @@ export async function bareHandler(
     "content-type": "application/zip",
     "content-length": String(size),
   });
+  // modyard's headers for a public .info answer (src/http/responses.ts, reply_cache.ts).
+  const same = new Response(BARE_JSON, {
+    headers: [
+      ...cacheHeaders({ kind: "immutable", etag: bodyTag(BARE_JSON), isPrivate: false }),
+      ["content-type", "application/json"],
+      ...COMMON_HEADERS,
+    ],
+  });
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") {
@@ -56,6 +71,13 @@ export async function bareHandler(
       return new Response("ok");
     }
     if (mode === "hello" || mode === "kv") return new Response("hello\n");
+    if (mode === "same") {
+      if (req.headers.get("authorization") !== null) {
+        return new Response("private\n", { status: 401 });
+      }
+      if (req.headers.get("if-none-match") !== null) return new Response(null, { status: 304 });
+      return same.clone();
+    }
     if (mode === "json") {
       return new Response(BARE_JSON, { headers: { "content-type": "application/json" } });
     }
@@ -85,7 +107,7 @@ export async function bareHandler(
 if (import.meta.main) {
   const [mode, port, ...named] = Deno.args;
   if (!(BARE_MODES as readonly string[]).includes(mode) || !port) {
-    console.error("usage: bare_server.ts hello|json|bytes|file|stream|kv PORT [NAME=FILE ...]");
+    console.error(`usage: bare_server.ts ${BARE_MODES.join("|")} PORT [NAME=FILE ...]`);
     Deno.exit(2);
   }
   const files = Object.fromEntries(named.map((x) => x.split("=", 2) as [string, string]));

@@ -253,6 +253,31 @@ Deno.test("the line buffer writes UTF-8 lines byte for byte across chunk boundar
   assertOk(written.length > 1, "a 64-byte batch size writes in several pieces");
 });
 
+Deno.test("durations are written as String(Math.round(ms * 1000) / 1000) would write them", async () => {
+  const values = [0, 0.0004, 0.0005, 0.001, 0.01, 0.012, 0.1, 0.12, 0.1234, 1, 1.5, 9.9995, 12];
+  values.push(999.999, 1000, 1000.001, 123456.789, 2 ** 40 / 1000, 9e12, 1e15, 1e22);
+  let seed = 7;
+  for (let i = 0; i < 20_000; i++) {
+    seed = (seed * 48271) % 2147483647;
+    values.push((seed / 2147483647) * 10 ** ((i % 9) - 2)); // 0.01 µs … 1,000,000 ms
+  }
+  const chunks: Uint8Array[] = [];
+  const buffer = new LineBuffer((bytes) => {
+    chunks.push(bytes.slice());
+    return Promise.resolve();
+  }, { flushBytes: 4096, maxBytes: 1 << 24 });
+  for (const ms of values) {
+    assertOk(buffer.beginLine(64));
+    buffer.millis(ms);
+    buffer.text("\n");
+    buffer.endLine();
+  }
+  await buffer.flush();
+  const written = chunks.map((c) => new TextDecoder().decode(c)).join("").split("\n");
+  written.pop();
+  assertEquals(written, values.map((ms) => String(Math.round(ms * 1000) / 1000)));
+});
+
 Deno.test("the line buffer batches writes and drops (counting) beyond its bound while the sink is stuck", async () => {
   const writes: number[] = [];
   let release: () => void = () => {};

@@ -43,6 +43,8 @@ export class LineBuffer {
   /** The chunk lines are encoded into, and how much of it is used. */
   #chunk: Uint8Array;
   #used = 0;
+  /** Where the line being given piece by piece starts in the chunk. */
+  #lineStart = 0;
   /** Bytes waiting (sealed chunks and the used part of the current one). */
   #bytes = 0;
   /** Whether a delayed write is scheduled. */
@@ -64,20 +66,74 @@ export class LineBuffer {
 
   /** Queues one line (which ends in a newline); drops it when the buffer is full. */
   push(line: string): void {
-    // UTF-16 length: a bound on the encoded bytes of ASCII lines, close enough for others.
-    if (this.#bytes + line.length > this.#maxBytes) {
+    // Three bytes per UTF-16 unit is the most UTF-8 takes; the UTF-16 length is exact for
+    // ASCII lines, and close enough for others, to count against the bound.
+    if (!this.beginLine(3 * line.length, line.length)) return;
+    this.text(line);
+    this.endLine();
+  }
+
+  /**
+   * Starts a line of at most `maxBytes` bytes, to be given piece by piece ({@link bytes},
+   * {@link text}, {@link millis}) and ended with {@link endLine}, all in one synchronous run.
+   * Returns `false`, and counts the line dropped, when `expectedBytes` more would pass the
+   * buffer's bound: give nothing then. Pieces cost a copy each, where a line built as one
+   * string first is copied twice more.
+   */
+  beginLine(maxBytes: number, expectedBytes = maxBytes): boolean {
+    if (this.#bytes + expectedBytes > this.#maxBytes) {
       this.dropped++;
-      return;
+      return false;
     }
-    // Three bytes per UTF-16 unit is the most UTF-8 takes.
-    if (this.#chunk.byteLength - this.#used < 3 * line.length) {
+    if (this.#chunk.byteLength - this.#used < maxBytes) {
       if (this.#used > 0) this.#sealed.push(this.#chunk.subarray(0, this.#used));
-      this.#chunk = new Uint8Array(Math.max(this.#flushBytes, 3 * line.length));
+      this.#chunk = new Uint8Array(Math.max(this.#flushBytes, maxBytes));
       this.#used = 0;
     }
-    const written = encodeLine(line, this.#chunk, this.#used);
-    this.#used += written;
-    this.#bytes += written;
+    this.#lineStart = this.#used;
+    return true;
+  }
+
+  /** Appends bytes to the line begun. */
+  bytes(piece: Uint8Array): void {
+    this.#chunk.set(piece, this.#used);
+    this.#used += piece.byteLength;
+  }
+
+  /** Appends text, as UTF-8, to the line begun. */
+  text(piece: string): void {
+    this.#used += encodeText(piece, this.#chunk, this.#used);
+  }
+
+  /**
+   * Appends `ms` rounded to the microsecond, written as `String(Math.round(ms * 1000) / 1000)`
+   * would be (`0.012`, `12`, `1.5`), without making the string.
+   */
+  millis(ms: number): void {
+    const us = Math.round(ms * 1000);
+    if (!(us >= 0 && us <= MAX_PLAIN_MICROS)) return this.text(String(us / 1000));
+    const fraction = us % 1000;
+    let at = this.#writeDigits((us - fraction) / 1000, 1);
+    if (fraction !== 0) {
+      const chunk = this.#chunk;
+      chunk[at++] = 0x2e; // "."
+      let digits = fraction, width = 3;
+      while (digits % 10 === 0) {
+        digits /= 10;
+        width--;
+      }
+      for (let i = width - 1; i >= 0; i--) {
+        chunk[at + i] = 0x30 + digits % 10;
+        digits = (digits - digits % 10) / 10;
+      }
+      at += width;
+    }
+    this.#used = at;
+  }
+
+  /** Ends the line begun (its last piece ends in a newline) and schedules its write. */
+  endLine(): void {
+    this.#bytes += this.#used - this.#lineStart;
     if (this.#bytes >= this.#flushBytes) this.#start();
     else if (!this.#timer) {
       // One timer at a time, left to run out even when a full chunk was written meanwhile:
@@ -90,6 +146,19 @@ export class LineBuffer {
         if (this.#bytes > 0) this.#start();
       });
     }
+  }
+
+  /** Writes the decimal digits of a whole number ≥ 0 at the write position; returns the end. */
+  #writeDigits(n: number, minDigits: number): number {
+    let digits = minDigits;
+    for (let x = n; x >= 10; x = (x - x % 10) / 10) digits++;
+    const chunk = this.#chunk;
+    const end = this.#used + digits;
+    for (let i = end - 1, x = n; i >= this.#used; i--) {
+      chunk[i] = 0x30 + x % 10;
+      x = (x - x % 10) / 10;
+    }
+    return end;
   }
 
   /** Writes everything queued so far; resolves when it is written. */
@@ -138,17 +207,20 @@ export class LineBuffer {
   }
 }
 
+/** Durations up to this many microseconds (about 104 days) are written digit by digit. */
+const MAX_PLAIN_MICROS = 2 ** 53 / 1000;
+
 /**
- * Encodes `line` as UTF-8 into `into` at `at` (which has room for three bytes per UTF-16
- * unit); returns the bytes written. ASCII, which request lines are, is copied in a loop:
- * `TextEncoder.encodeInto` is a call into the runtime, dearer than the copy of a short line.
+ * Encodes `text` as UTF-8 into `into` at `at` (which has room for three bytes per UTF-16
+ * unit); returns the bytes written. ASCII is copied in a loop: `TextEncoder.encodeInto` is a
+ * call into the runtime, dearer than the copy of a short piece.
  */
-function encodeLine(line: string, into: Uint8Array, at: number): number {
-  const n = line.length;
+function encodeText(text: string, into: Uint8Array, at: number): number {
+  const n = text.length;
   for (let i = 0; i < n; i++) {
-    const c = line.charCodeAt(i);
+    const c = text.charCodeAt(i);
     if (c > 0x7f) {
-      return i + encoder.encodeInto(line.slice(i), into.subarray(at + i)).written;
+      return i + encoder.encodeInto(text.slice(i), into.subarray(at + i)).written;
     }
     into[at + i] = c;
   }

@@ -47,16 +47,18 @@ export interface RequestLogEntry {
 }
 
 /**
- * A request line without its time and duration: `before + time + head + ms + tail`.
+ * A request line without its time and duration, as UTF-8: `before + time + head + ms + tail`.
  * Made by {@link Logger.prepare}.
  */
 export interface PreparedLine {
-  /** Text before the time. */
-  readonly before: string;
-  /** Text between the time and the duration. */
-  readonly head: string;
-  /** Text after the duration, newline included. */
-  readonly tail: string;
+  /** Bytes before the time. */
+  readonly before: Uint8Array;
+  /** Bytes between the time and the duration. */
+  readonly head: Uint8Array;
+  /** Bytes after the duration, newline included. */
+  readonly tail: Uint8Array;
+  /** Bytes of the whole line at most. */
+  readonly maxBytes: number;
 }
 
 /** Settings of a {@link Logger}. */
@@ -128,32 +130,37 @@ export class Logger {
     if (this.format === "json") {
       const field = (name: string, value: string | number) =>
         `,${JSON.stringify(name)}:${JSON.stringify(value)}`;
-      return {
-        before: '{"time":"',
-        head: `"${field("level", level)}${field("msg", "request")}${field("method", entry.method)}${
+      return preparedLine(
+        '{"time":"',
+        `"${field("level", level)}${field("msg", "request")}${field("method", entry.method)}${
           field("route", entry.route)
         }${field("owner", entry.owner)}${field("status", entry.status)},"duration_ms":`,
-        tail: `${field("bytes", entry.bytes)}${field("user", entry.user)}${
+        `${field("bytes", entry.bytes)}${field("user", entry.user)}${
           entry.reason ? field("reason", entry.reason) : ""
         }}\n`,
-      };
+      );
     }
-    return {
-      before: "",
-      head: ` ${LEVEL_TEXT[level]} ${entry.method} ${entry.route} owner=${
+    return preparedLine(
+      "",
+      ` ${LEVEL_TEXT[level]} ${entry.method} ${entry.route} owner=${
         textValue(entry.owner || "-")
       } status=${entry.status} ms=`,
-      tail: ` bytes=${entry.bytes} user=${textValue(entry.user || "-")}${
+      ` bytes=${entry.bytes} user=${textValue(entry.user || "-")}${
         entry.reason ? ` reason=${JSON.stringify(entry.reason)}` : ""
       }\n`,
-    };
+    );
   }
 
   /** Writes a prepared request line with the current time and a duration of `ms`. */
   write(line: PreparedLine, ms: number): void {
-    this.#buffer.push(
-      line.before + this.#clock.iso() + line.head + Math.round(ms * 1000) / 1000 + line.tail,
-    );
+    const buffer = this.#buffer;
+    if (!buffer.beginLine(line.maxBytes)) return;
+    buffer.bytes(line.before);
+    buffer.bytes(this.#clock.isoBytes());
+    buffer.bytes(line.head);
+    buffer.millis(ms);
+    buffer.bytes(line.tail);
+    buffer.endLine();
   }
 
   /** A server event (`listening`, `shutting down`, `cache full`, …) with optional fields. */
@@ -204,6 +211,7 @@ const PLAIN = /^[\w.@/:+-]+$/;
 class Clock {
   #ms = -1;
   #text = "";
+  #bytes = new Uint8Array(0);
 
   constructor(private readonly now: () => number) {}
 
@@ -212,9 +220,32 @@ class Clock {
     if (ms !== this.#ms) {
       this.#ms = ms;
       this.#text = new Date(ms).toISOString();
+      this.#bytes = utf8.encode(this.#text);
     }
     return this.#text;
   }
+
+  /** {@link iso} as UTF-8. */
+  isoBytes(): Uint8Array {
+    this.iso();
+    return this.#bytes;
+  }
+}
+
+/** Room for an ISO time ("+275760-09-13T00:00:00.000Z" at most) and a duration. */
+const TIME_AND_DURATION_BYTES = 64;
+
+const utf8 = new TextEncoder();
+
+/** A {@link PreparedLine} of its three texts. */
+function preparedLine(before: string, head: string, tail: string): PreparedLine {
+  const [b, h, t] = [utf8.encode(before), utf8.encode(head), utf8.encode(tail)];
+  return {
+    before: b,
+    head: h,
+    tail: t,
+    maxBytes: b.byteLength + h.byteLength + t.byteLength + TIME_AND_DURATION_BYTES,
+  };
 }
 
 let processLogger: Logger | null = null;
