@@ -13,6 +13,8 @@
  *   body with modyard's four headers (`cache-control`, `etag`, `content-type`,
  *   `x-content-type-options`), the request's `Authorization` and `If-None-Match` read (the
  *   answer depends on both), the `Response` made once and cloned, as modyard's reply cache does;
+ * - `headers4`: `same` without reading request headers; `auth`: `json` after reading the
+ *   `Authorization` header (the two halves of `same`, to tell their costs apart);
  * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
  * - `file`: each `/NAME` answers `Deno.open(FILE).readable`;
  * - `stream`: each `/NAME` answers a `ReadableStream` of 1 MiB `subarray`s of FILE's bytes,
@@ -29,7 +31,17 @@ import { bodyTag, cacheHeaders } from "../src/http/responses.ts";
 import { COMMON_HEADERS } from "../src/http/reply_cache.ts";
 
 /** The modes of the bare server. */
-export const BARE_MODES = ["hello", "json", "same", "bytes", "file", "stream", "kv"] as const;
+export const BARE_MODES = [
+  "hello",
+  "json",
+  "same",
+  "headers4",
+  "auth",
+  "bytes",
+  "file",
+  "stream",
+  "kv",
+] as const;
 
 /** One mode of the bare server. */
 export type BareMode = typeof BARE_MODES[number];
@@ -78,7 +90,11 @@ export async function bareHandler(
       if (req.headers.get("if-none-match") !== null) return new Response(null, { status: 304 });
       return same.clone();
     }
-    if (mode === "json") {
+    if (mode === "headers4") return same.clone();
+    if (mode === "auth" && req.headers.get("authorization") !== null) {
+      return new Response("private\n", { status: 401 });
+    }
+    if (mode === "json" || mode === "auth") {
       return new Response(BARE_JSON, { headers: { "content-type": "application/json" } });
     }
     if (mode === "file") {

@@ -60,6 +60,8 @@ export interface CompareOptions {
   warmupSeconds: number;
   /** Per-request timeout in seconds. */
   timeoutSeconds?: number;
+  /** CPUs wrk runs on (`taskset -c` list; see pinning.ts); default: any. */
+  wrkCpus?: string;
   /** Progress lines go here (default: console.error). */
   log?: (line: string) => void;
 }
@@ -79,7 +81,11 @@ export interface CompareOptions {
 export async function compareTargets(targets: Target[], o: CompareOptions): Promise<Compared[]> {
   const log = o.log ?? ((line: string) => console.error(line));
   const runs: WrkRun[][] = targets.map(() => []);
-  const common = { connections: o.connections, timeoutSeconds: o.timeoutSeconds };
+  const common = {
+    connections: o.connections,
+    timeoutSeconds: o.timeoutSeconds,
+    cpus: o.wrkCpus,
+  };
   for (const t of targets) {
     if (o.warmupSeconds > 0) {
       await runWrk(t.url, {

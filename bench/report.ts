@@ -15,6 +15,7 @@ import type { Machine } from "./machine.ts";
 import type { Rss } from "./memory.ts";
 import type { SoakResult } from "./soak.ts";
 import type { WrkRun } from "./wrk.ts";
+import type { AtOnceRow } from "./at_once.ts";
 import {
   type PullThroughResult,
   pullThroughSummaryRow,
@@ -31,10 +32,14 @@ export interface BenchData {
   machine: Machine;
   /** Settings of the run. */
   settings: { seconds: number; rounds: number; warmupSeconds: number; soakSeconds: number };
-  /** wrk threads of the metadata scenario, chosen on its anchor. */
+  /** wrk threads of the metadata scenario, chosen on its anchor (no calibration when pinned). */
   metadataThreads: ThreadChoice;
-  /** Metadata rows; the first is the anchor. */
+  /** Whether the metadata scenario ran with servers on one core and wrk on the other. */
+  metadataPinned?: boolean;
+  /** Metadata rows; the first is the anchor, then hello-world, then (new data) the same-work anchor. */
   metadata: Compared[];
+  /** Server CPU per request with the anchors and `.info` loaded at once (absent in old data). */
+  metadataAtOnce?: AtOnceRow[];
   /** Zip downloads: the first row is nginx, the last modyard. */
   downloads: {
     zip: string;
@@ -101,11 +106,81 @@ function uploadFigures(u: object): { mbps: number; bareMbps: number; lines: stri
   };
 }
 
+/** Row name of the bare server that does the least work a correct `.info` answer takes. */
+export const SAME_WORK_NAME = "bare Deno.serve, the same work";
+/** Row name of the bare JSON server that also reads `Authorization`. */
+export const AUTH_READ_NAME = "bare JSON, reading Authorization";
+/** Row name of the bare server answering with modyard's four headers, reading none. */
+export const FOUR_HEADERS_NAME = "bare JSON with modyard's four headers";
+
+/**
+ * The metadata figures beside the bare server that does the same work as modyard's answer, and
+ * the CPU per request of the anchors and `.info` loaded at once.
+ */
+function renderSameWork(d: BenchData, json: Compared, same: Compared): string {
+  const info = d.metadata.find((r) => r.name === ".info");
+  const atOnce = d.metadataAtOnce ?? [];
+  const cpu = (name: string) => atOnce.find((r) => r.name === name);
+  const [jsonCpu, sameCpu, infoCpu] = [cpu(json.name), cpu(SAME_WORK_NAME), cpu(".info")];
+  const times = (r: AtOnceRow | undefined) =>
+    r && jsonCpu ? `${fmt(jsonCpu.usPerRequest / r.usPerRequest, 2)}×` : "—";
+  const cpuTable = jsonCpu && sameCpu && infoCpu
+    ? `Server CPU per request with the anchors, the two halves of the same work and \`.info\` loaded at
+the same time (one wrk each, 32 connections each, ${jsonCpu.rounds.length} rounds of ${d.settings.seconds} s;
+CPU from /proc, so the machine's slow and fast spells hit all of them alike; a core shared by ${atOnce.length}
+servers makes each figure larger than when loaded alone, the ratios are what counts):
+
+${
+      table(
+        ["server", "µs/request", "× bare JSON (by CPU)", "rounds (µs/request)"],
+        ["---", "---:", "---:", "---"],
+        atOnce.map((r) => [
+          r.name,
+          fmt(r.usPerRequest, 2),
+          times(r),
+          r.rounds.map((x) => fmt(x, 2)).join(", "),
+        ]),
+      )
+    }
+
+By CPU, \`.info\` is ${times(infoCpu)} the bare JSON server and ${
+      fmt(sameCpu.usPerRequest / infoCpu.usPerRequest, 2)
+    }× the same-work server; the same-work server is ${times(sameCpu)} the bare JSON server
+(reading \`Authorization\`: ${times(cpu(AUTH_READ_NAME))}; four headers: ${
+      times(cpu(FOUR_HEADERS_NAME))
+    }).
+`
+    : "";
+  return `
+**The same work.** "${SAME_WORK_NAME}" (bench/bare_server.ts, mode \`same\`) is a bare
+\`Deno.serve\` that does only what any correct answer to a public \`.info\` request must: it reads
+the request's \`Authorization\` (the answer depends on who asks) and \`If-None-Match\`, and answers
+the same JSON body with modyard's four headers — \`cache-control\` and \`etag\` (the answer is
+immutable), \`content-type\`, \`x-content-type-options: nosniff\` — from a \`Response\` made once
+and cloned, as modyard's reply cache does. It came out at ${fmt(same.rps / json.rps, 2)}× the
+small-JSON anchor, and \`.info\` at ${info ? fmt(info.rps / same.rps, 2) : "—"}× it.
+
+The small-JSON anchor answers with one \`content-type\` header and reads no request header. In Deno
+2.9.6 that shape takes a fast path of the runtime (a status-200 \`Response\` whose only header is
+\`content-type: application/json\` or \`text/plain\` is sent by one op without a header list:
+\`op_http_set_response_body_static_with_content_type\`); any second header sends the list through
+\`op_http_set_response_body_text_with_headers\`, and reading one request header makes the runtime
+copy all request headers when the handler returns (both read from Deno 2.9.6's \`ext:deno_http\`
+and \`ext:deno_fetch\` sources; the table below measures them). These are costs of the answer,
+not of modyard's code, and they leave modyard's own work (routing, the reply-cache lookup,
+metrics, the request log line) a margin of about ${
+    fmt(Math.max(0, same.rps / json.rps - 0.7) / (same.rps / json.rps) * 100, 0)
+  } % of the same-work server's request rate to stay at 0.7× the small-JSON anchor.
+
+${cpuTable}`;
+}
+
 /** Renders the report. */
 export function renderReport(d: BenchData): string {
   const m = d.machine;
   const [json, hello] = d.metadata;
-  const meta = d.metadata.slice(2);
+  const same = d.metadata.find((r) => r.name === SAME_WORK_NAME);
+  const meta = d.metadata.filter((r) => !r.name.startsWith("bare Deno.serve"));
   const mbps = (c: Compared, size: number) => c.rps * size / 1e6;
   const dl = d.downloads.map((x) => {
     const nginx = x.rows[0];
@@ -125,6 +200,7 @@ export function renderReport(d: BenchData): string {
   const soakOk = d.soak.errorCount === 0 && d.soak.verified === d.soak.published;
   const infoRatio = meta[0].rps / json.rps;
   const minMeta = Math.min(...meta.slice(0, 4).map((r) => r.rps / json.rps));
+  const minMetaSame = same ? Math.min(...meta.slice(0, 4).map((r) => r.rps / same.rps)) : NaN;
   const othersMax = Math.max(
     ...d.metadata.map((r) => r.othersMax),
     ...d.downloads.flatMap((x) => x.rows.map((r) => r.othersMax)),
@@ -153,6 +229,16 @@ export function renderReport(d: BenchData): string {
         "≥ 0.7×",
         ok(minMeta >= 0.7),
       ],
+      ...(same
+        ? [[
+          "metadata, 64 conns, beside a bare server doing the same work",
+          `${fmt(Math.min(...meta.slice(0, 4).map((r) => r.rps)))} req/s`,
+          `same work ${fmt(same.rps)} req/s`,
+          `${fmt(minMetaSame, 2)}×`,
+          "—",
+          `the same-work server is ${fmt(same.rps / json.rps, 2)}× bare JSON (see Metadata)`,
+        ]]
+        : []),
       [
         "upload, 100 MiB zip",
         `${fmt(up.mbps, 1)} MB/s`,
@@ -336,12 +422,25 @@ What the bench does about it: it records, for every run, the CPU other processes
 count on each scenario's anchor (below: the metadata anchor in this run); it interleaves targets so
 a busy spell hits all of them; and the report says at the top when the machine stayed busy.
 
-${compareTable(d.metadataThreads.calibration, d.metadataThreads.calibration[0])}
+${
+    d.metadataThreads.calibration.length > 0
+      ? compareTable(d.metadataThreads.calibration, d.metadataThreads.calibration[0])
+      : "(This run pinned the metadata scenario, one wrk thread on its own core: no calibration.)"
+  }
 
 ## Metadata (64 connections; target ≥ 0.7× a bare \`Deno.serve\` returning a small JSON body)
 
-${compareTable(d.metadata, json)}
+${
+    d.metadataPinned
+      ? `Pinned: every server of this scenario on CPU 0, wrk (one thread) on CPU 1 (bench/pinning.ts),
+so each server has a core to itself while it is loaded and its rate is what that core can answer.
+Left to the scheduler, wrk and a single-threaded server contend for both cores and a server's
+rate moved by a third between runs of the same build.
 
+`
+      : ""
+  }${compareTable(d.metadata, json)}
+${same ? renderSameWork(d, json, same) : ""}
 ${
     meta.some((r) => r.errors > 0)
       ? `Errors are answers other than 2xx/3xx (and socket errors) as wrk counts them. For the

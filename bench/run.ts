@@ -21,6 +21,8 @@ import { freePort, runCli, serveArgs, waitUntilHealthy } from "../tests/helpers/
 import type { BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart } from "./cold_start.ts";
 import { chooseThreads, compareTargets, type Target } from "./compare.ts";
+import { cpuPerRequestAtOnce } from "./at_once.ts";
+import { allCpus, choosePinning, pinProcesses } from "./pinning.ts";
 import { profileUnderLoad } from "./profile_load.ts";
 import { buildDebianModules } from "./debian_modules.ts";
 import { createFixtures, publishFixtures } from "./fixtures.ts";
@@ -28,7 +30,13 @@ import { measureGoDownload } from "./go_download.ts";
 import { benchPackages, describeMachine, missingPrerequisites } from "./machine.ts";
 import { readRss, sampleRss } from "./memory.ts";
 import { startNginx } from "./nginx.ts";
-import { type BenchData, renderReport } from "./report.ts";
+import {
+  AUTH_READ_NAME,
+  type BenchData,
+  FOUR_HEADERS_NAME,
+  renderReport,
+  SAME_WORK_NAME,
+} from "./report.ts";
 import { runSoak } from "./soak.ts";
 import { fillZipCache } from "./zip_cache_warmup.ts";
 import { DEFAULT_ZIP_CACHE_SIZE } from "../src/registry/zip_cache.ts";
@@ -150,14 +158,17 @@ async function runSumdbLogOnly(): Promise<void> {
   try {
     const bare = await startBare("json");
     const anchor = { name: "bare Deno.serve, small JSON", url: `${bare.url}/`, pids: [bare.pid] };
+    const pin = await choosePinning();
+    if (pin) await pinProcesses([bare.pid], pin.servers);
     const common = {
       seconds: SECONDS,
       rounds: ROUNDS,
       warmupSeconds: WARMUP,
       log,
       connections: 64,
+      wrkCpus: pin?.wrk,
     };
-    const { threads } = await chooseThreads(anchor, common);
+    const threads = pin ? 1 : (await chooseThreads(anchor, common)).threads;
     const result = await measureSumdbLog({
       ...common,
       dir,
@@ -165,6 +176,7 @@ async function runSumdbLogOnly(): Promise<void> {
       threads,
       records: SUMDB_RECORDS,
       publishZips: SUMDB_ZIPS,
+      serverCpus: pin?.servers,
     });
     const dataOut = Deno.env.get("BENCH_DATA");
     if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
@@ -197,7 +209,9 @@ try {
   const secretInfo = `${server.url}/api/packages/secret/go/${f.private.module}/@v/v1.0.0.info`;
   const zipFiles = { "one.zip": f.one.file, "fifty.zip": f.fifty.file };
   const bare: Record<string, { url: string; pid: number }> = {};
-  for (const mode of ["hello", "json", "bytes", "file", "stream"] as const) {
+  for (
+    const mode of ["hello", "json", "same", "headers4", "auth", "bytes", "file", "stream"] as const
+  ) {
     bare[mode] = await startBare(mode, zipFiles);
   }
   const nginx = await startNginx(f.zipDir);
@@ -212,14 +226,27 @@ try {
     url: `${bare.json.url}/`,
     pids: [bare.json.pid],
   };
-  const metaThreads = await chooseThreads(jsonAnchor, { ...common, connections: 64 });
+  const sameAnchor = { name: SAME_WORK_NAME, url: `${bare.same.url}/`, pids: [bare.same.pid] };
+  const infoUrl = `${proxy}/${f.small.module}/@v/v1.0.0.info`;
+  // Request-rate scenarios: servers on one core, wrk on the other (bench/pinning.ts).
+  const pin = await choosePinning();
+  const pinned = [
+    server.pid,
+    ...["json", "hello", "same", "headers4", "auth"].map((m) => bare[m].pid),
+  ];
+  if (pin) await pinProcesses(pinned, pin.servers);
+  const metaOptions = { ...common, connections: 64, wrkCpus: pin?.wrk };
+  const metaThreads = pin
+    ? { threads: 1, calibration: [] }
+    : await chooseThreads(jsonAnchor, metaOptions);
   const withThreads = (threads: number, targets: Target[]) =>
     targets.map((t) => ({ ...t, threads }));
   const metadata = await compareTargets(
     withThreads(metaThreads.threads, [
       jsonAnchor,
       { name: "bare Deno.serve, hello-world", url: `${bare.hello.url}/`, pids: [bare.hello.pid] },
-      { name: ".info", url: `${proxy}/${f.small.module}/@v/v1.0.0.info`, pids: mod },
+      sameAnchor,
+      { name: ".info", url: infoUrl, pids: mod },
       { name: ".mod", url: `${proxy}/${f.small.module}/@v/v1.0.0.mod`, pids: mod },
       { name: "list", url: `${proxy}/${f.small.module}/@v/list`, pids: mod },
       { name: "@latest", url: `${proxy}/${f.small.module}/@latest`, pids: mod },
@@ -236,8 +263,31 @@ try {
         headers: [basic("secret", "correct horse battery")],
       },
     ]),
-    { ...common, connections: 64 },
+    metaOptions,
   );
+  log("metadata: server CPU per request, the anchors and .info loaded at once");
+  const metadataAtOnce = await cpuPerRequestAtOnce(
+    [
+      jsonAnchor,
+      { name: AUTH_READ_NAME, url: `${bare.auth.url}/`, pids: [bare.auth.pid] },
+      { name: FOUR_HEADERS_NAME, url: `${bare.headers4.url}/`, pids: [bare.headers4.pid] },
+      sameAnchor,
+      { name: ".info", url: infoUrl, pids: mod },
+    ],
+    { connections: 32, seconds: SECONDS, rounds: ROUNDS, wrkCpus: pin?.wrk },
+  );
+
+  log("checksum logs: lookups and tiles beside .info and the bare JSON anchor; publishing");
+  const sumdbLog = await measureSumdbLog({
+    ...metaOptions,
+    dir,
+    anchor: jsonAnchor,
+    threads: metaThreads.threads,
+    records: SUMDB_RECORDS,
+    publishZips: SUMDB_ZIPS,
+    serverCpus: pin?.servers,
+  });
+  if (pin) await pinProcesses(pinned, allCpus());
 
   const downloads = [];
   for (const [zip, connections] of [[f.one, 64], [f.fifty, 8]] as const) {
@@ -274,16 +324,6 @@ try {
     downloads.push({ zip: zip.name, size: zip.size, connections, threads: choice, rows });
   }
 
-  log("checksum logs: lookups and tiles beside the bare JSON anchor; publishing, log on and off");
-  const sumdbLog = await measureSumdbLog({
-    ...common,
-    connections: 64,
-    dir,
-    anchor: jsonAnchor,
-    threads: metaThreads.threads,
-    records: SUMDB_RECORDS,
-    publishZips: SUMDB_ZIPS,
-  });
   await cleanup();
 
   log("pull-through cache: cached zip beside a hosted one, first fetches");
@@ -438,7 +478,9 @@ try {
       soakSeconds: SOAK_SECONDS,
     },
     metadataThreads: metaThreads,
+    metadataPinned: pin !== null,
     metadata,
+    metadataAtOnce,
     downloads,
     pullThrough,
     sumdbLog,

@@ -31,6 +31,8 @@ export interface WrkOptions {
   serverPids: number[];
   /** Per-request timeout in seconds (default 30). */
   timeoutSeconds?: number;
+  /** CPUs wrk may run on (`taskset -c` list); default: any. */
+  cpus?: string;
 }
 
 /** Parses wrk's text report. */
@@ -61,7 +63,14 @@ export async function runWrk(url: string, o: WrkOptions): Promise<WrkRun> {
     ...(o.headers ?? []).flatMap((h) => ["-H", h]),
     url,
   ];
-  const child = new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).spawn();
+  // taskset execs wrk in its own process, so the pid stays wrk's.
+  const child = o.cpus === undefined
+    ? new Deno.Command("wrk", { args, stdout: "piped", stderr: "piped" }).spawn()
+    : new Deno.Command("taskset", {
+      args: ["-c", o.cpus, "wrk", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   const pids = [...o.serverPids, child.pid];
   const before = cpuSnapshot(pids);
   // wrk's own ticks are only readable while it lives: sample just before it ends.
