@@ -25,6 +25,8 @@ export interface AtOnceRow {
   rps: number;
   /** µs per request of each round. */
   rounds: number[];
+  /** Answers other than 2xx/3xx and socket errors, over all rounds. */
+  errors: number;
 }
 
 /** How to load. */
@@ -37,6 +39,12 @@ export interface AtOnceOptions {
   rounds: number;
   /** CPUs wrk runs on (`taskset -c` list); default: any. */
   wrkCpus?: string;
+  /**
+   * Seconds each target is loaded alone, one after the other, before the first round (default
+   * 5): a fresh process loaded at a fifth of a core compiles its hot paths and grows its heap
+   * slowly, and its first rounds would count that.
+   */
+  warmupSeconds?: number;
 }
 
 /**
@@ -59,24 +67,39 @@ export async function cpuPerRequestAtOnce(
   }
   const us: number[][] = targets.map(() => []);
   const rps: number[][] = targets.map(() => []);
-  for (let round = 0; round < o.rounds; round++) {
-    const ticks = (t: Target) => t.pids.reduce((n, pid) => n + processTicks(pid), 0);
-    const before = targets.map(ticks);
-    const runs = await Promise.all(targets.map((t) =>
+  const errors = targets.map(() => 0);
+  const loadAll = (seconds: number) =>
+    Promise.all(targets.map((t) =>
       runWrk(t.url, {
         connections: o.connections,
-        seconds: o.seconds,
+        seconds,
         threads: 1,
         headers: t.headers,
         serverPids: t.pids,
         cpus: o.wrkCpus,
       })
     ));
+  const warmup = o.warmupSeconds ?? 5;
+  for (const t of warmup > 0 ? targets : []) {
+    await runWrk(t.url, {
+      connections: o.connections,
+      seconds: warmup,
+      threads: 1,
+      headers: t.headers,
+      serverPids: t.pids,
+      cpus: o.wrkCpus,
+    });
+  }
+  for (let round = 0; round < o.rounds; round++) {
+    const ticks = (t: Target) => t.pids.reduce((n, pid) => n + processTicks(pid), 0);
+    const before = targets.map(ticks);
+    const runs = await loadAll(o.seconds);
     const after = targets.map(ticks);
     for (const [i, run] of runs.entries()) {
       const requests = run.rps * o.seconds;
       us[i].push((after[i] - before[i]) * (1e6 / TICKS_PER_SECOND) / requests);
       rps[i].push(run.rps);
+      errors[i] += run.errors;
     }
   }
   return targets.map((t, i) => ({
@@ -84,5 +107,6 @@ export async function cpuPerRequestAtOnce(
     usPerRequest: median(us[i]),
     rps: median(rps[i]),
     rounds: us[i],
+    errors: errors[i],
   }));
 }

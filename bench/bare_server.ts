@@ -13,6 +13,7 @@
  *   body with modyard's four headers (`cache-control`, `etag`, `content-type`,
  *   `x-content-type-options`), the request's `Authorization` and `If-None-Match` read (the
  *   answer depends on both), the `Response` made once and cloned, as modyard's reply cache does;
+ * - `tile`: `same` with an 8,192-byte `application/octet-stream` body (a full checksum-log tile);
  * - `headers4`: `same` without reading request headers; `auth`: `json` after reading the
  *   `Authorization` header (the two halves of `same`, to tell their costs apart);
  * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
@@ -35,6 +36,7 @@ export const BARE_MODES = [
   "hello",
   "json",
   "same",
+  "tile",
   "headers4",
   "auth",
   "bytes",
@@ -42,6 +44,11 @@ export const BARE_MODES = [
   "stream",
   "kv",
 ] as const;
+
+/** Row name of mode `same` in reports. */
+export const SAME_WORK_NAME = "bare Deno.serve, the same work";
+/** Row name of mode `tile` in reports. */
+export const BARE_TILE_NAME = "bare Deno.serve, the same work, 8 KiB body";
 
 /** One mode of the bare server. */
 export type BareMode = typeof BARE_MODES[number];
@@ -76,6 +83,11 @@ export async function bareHandler(
       ...COMMON_HEADERS,
     ],
   });
+  const tile = new Response(new Uint8Array(8192).fill(0x5a), {
+    headers: [...same.headers].map(([k, v]) =>
+      [k, k === "content-type" ? "application/octet-stream" : v] as [string, string]
+    ),
+  });
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") {
@@ -83,12 +95,12 @@ export async function bareHandler(
       return new Response("ok");
     }
     if (mode === "hello" || mode === "kv") return new Response("hello\n");
-    if (mode === "same") {
+    if (mode === "same" || mode === "tile") {
       if (req.headers.get("authorization") !== null) {
         return new Response("private\n", { status: 401 });
       }
       if (req.headers.get("if-none-match") !== null) return new Response(null, { status: 304 });
-      return same.clone();
+      return mode === "same" ? same.clone() : tile.clone();
     }
     if (mode === "headers4") return same.clone();
     if (mode === "auth" && req.headers.get("authorization") !== null) {

@@ -16,6 +16,7 @@ import type { Rss } from "./memory.ts";
 import type { SoakResult } from "./soak.ts";
 import type { WrkRun } from "./wrk.ts";
 import type { AtOnceRow } from "./at_once.ts";
+import { SAME_WORK_NAME } from "./bare_server.ts";
 import {
   type PullThroughResult,
   pullThroughSummaryRow,
@@ -106,8 +107,7 @@ function uploadFigures(u: object): { mbps: number; bareMbps: number; lines: stri
   };
 }
 
-/** Row name of the bare server that does the least work a correct `.info` answer takes. */
-export const SAME_WORK_NAME = "bare Deno.serve, the same work";
+export { SAME_WORK_NAME };
 /** Row name of the bare JSON server that also reads `Authorization`. */
 export const AUTH_READ_NAME = "bare JSON, reading Authorization";
 /** Row name of the bare server answering with modyard's four headers, reading none. */
@@ -132,13 +132,14 @@ servers makes each figure larger than when loaded alone, the ratios are what cou
 
 ${
       table(
-        ["server", "µs/request", "× bare JSON (by CPU)", "rounds (µs/request)"],
-        ["---", "---:", "---:", "---"],
+        ["server", "µs/request", "× bare JSON (by CPU)", "rounds (µs/request)", "errors"],
+        ["---", "---:", "---:", "---", "---:"],
         atOnce.map((r) => [
           r.name,
           fmt(r.usPerRequest, 2),
           times(r),
           r.rounds.map((x) => fmt(x, 2)).join(", "),
+          String(r.errors ?? "—"),
         ]),
       )
     }
