@@ -58,9 +58,10 @@ export type PrepareOutcome = (
 interface CachedReply {
   reply: Reply;
   validUntil: number;
-  /** The records of a full answer and of a 304. */
+  /** The records of a full answer and (made on the first 304) of a 304. */
   fullOutcome: PreparedOutcome;
-  notModifiedOutcome: PreparedOutcome;
+  notModifiedOutcome?: PreparedOutcome;
+  about: ReplyAbout;
   /**
    * The full answer and the 304, built once when the reply is kept and cloned for each hit:
    * a clone copies the checked header list, where a new `Response` validates every header
@@ -121,6 +122,7 @@ export class ReplyCache {
     this.hits++;
     const { reply } = hit;
     if (reply.policy.kind === "immutable" && notModified(request, reply.policy)) {
+      hit.notModifiedOutcome ??= this.prepare(hit.about, 304, 0, "");
       return { response: hit.notModified.clone(), outcome: hit.notModifiedOutcome };
     }
     return { response: hit.full.clone(), outcome: hit.fullOutcome };
@@ -151,7 +153,7 @@ export class ReplyCache {
       reply,
       validUntil,
       fullOutcome: this.prepare(about, reply.status, bytes, reason),
-      notModifiedOutcome: this.prepare(about, 304, 0, ""),
+      about,
       full: new Response(reply.body, {
         status: reply.status,
         headers: [...policyHeaders, ["content-type", reply.contentType], ...COMMON_HEADERS],

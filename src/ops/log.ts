@@ -239,12 +239,15 @@ const utf8 = new TextEncoder();
 
 /** A {@link PreparedLine} of its three texts. */
 function preparedLine(before: string, head: string, tail: string): PreparedLine {
-  const [b, h, t] = [utf8.encode(before), utf8.encode(head), utf8.encode(tail)];
+  // One buffer for the three: each cached answer keeps a line, and every separate
+  // ArrayBuffer costs its own allocation outside the heap.
+  const all = utf8.encode(before + head + tail);
+  const [b, h] = [utf8.encode(before).byteLength, utf8.encode(head).byteLength];
   return {
-    before: b,
-    head: h,
-    tail: t,
-    maxBytes: b.byteLength + h.byteLength + t.byteLength + TIME_AND_DURATION_BYTES,
+    before: all.subarray(0, b),
+    head: all.subarray(b, b + h),
+    tail: all.subarray(b + h),
+    maxBytes: all.byteLength + TIME_AND_DURATION_BYTES,
   };
 }
 
