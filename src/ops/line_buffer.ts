@@ -113,20 +113,15 @@ export class LineBuffer {
     const us = Math.round(ms * 1000);
     if (!(us >= 0 && us <= MAX_PLAIN_MICROS)) return this.text(String(us / 1000));
     const fraction = us % 1000;
-    let at = this.#writeDigits((us - fraction) / 1000, 1);
+    let at = this.#writeDigits((us - fraction) / 1000, 1, this.#used);
     if (fraction !== 0) {
-      const chunk = this.#chunk;
-      chunk[at++] = 0x2e; // "."
+      this.#chunk[at++] = 0x2e; // "."
       let digits = fraction, width = 3;
       while (digits % 10 === 0) {
         digits /= 10;
         width--;
       }
-      for (let i = width - 1; i >= 0; i--) {
-        chunk[at + i] = 0x30 + digits % 10;
-        digits = (digits - digits % 10) / 10;
-      }
-      at += width;
+      at = this.#writeDigits(digits, width, at);
     }
     this.#used = at;
   }
@@ -148,13 +143,16 @@ export class LineBuffer {
     }
   }
 
-  /** Writes the decimal digits of a whole number ≥ 0 at the write position; returns the end. */
-  #writeDigits(n: number, minDigits: number): number {
-    let digits = minDigits;
+  /**
+   * Writes the decimal digits of a whole number ≥ 0 at `at`, zero-padded to `minDigits`;
+   * returns the end.
+   */
+  #writeDigits(n: number, minDigits: number, at: number): number {
+    let digits = 1;
     for (let x = n; x >= 10; x = (x - x % 10) / 10) digits++;
     const chunk = this.#chunk;
-    const end = this.#used + digits;
-    for (let i = end - 1, x = n; i >= this.#used; i--) {
+    const end = at + Math.max(digits, minDigits);
+    for (let i = end - 1, x = n; i >= at; i--) {
       chunk[i] = 0x30 + x % 10;
       x = (x - x % 10) / 10;
     }
