@@ -10,6 +10,7 @@
 
 import { processTicks } from "./cpu_usage.ts";
 import type { Target } from "./compare.ts";
+import { fmt, table } from "./markdown.ts";
 import { median, runWrk } from "./wrk.ts";
 
 /** Kernel clock ticks per second (USER_HZ; 100 on Linux). */
@@ -68,32 +69,21 @@ export async function cpuPerRequestAtOnce(
   const us: number[][] = targets.map(() => []);
   const rps: number[][] = targets.map(() => []);
   const errors = targets.map(() => 0);
-  const loadAll = (seconds: number) =>
-    Promise.all(targets.map((t) =>
-      runWrk(t.url, {
-        connections: o.connections,
-        seconds,
-        threads: 1,
-        headers: t.headers,
-        serverPids: t.pids,
-        cpus: o.wrkCpus,
-      })
-    ));
-  const warmup = o.warmupSeconds ?? 5;
-  for (const t of warmup > 0 ? targets : []) {
-    await runWrk(t.url, {
+  const load = (t: Target, seconds: number) =>
+    runWrk(t.url, {
       connections: o.connections,
-      seconds: warmup,
+      seconds,
       threads: 1,
       headers: t.headers,
       serverPids: t.pids,
       cpus: o.wrkCpus,
     });
-  }
+  const warmup = o.warmupSeconds ?? 5;
+  for (const t of warmup > 0 ? targets : []) await load(t, warmup);
   for (let round = 0; round < o.rounds; round++) {
     const ticks = (t: Target) => t.pids.reduce((n, pid) => n + processTicks(pid), 0);
     const before = targets.map(ticks);
-    const runs = await loadAll(o.seconds);
+    const runs = await Promise.all(targets.map((t) => load(t, o.seconds)));
     const after = targets.map(ticks);
     for (const [i, run] of runs.entries()) {
       const requests = run.rps * o.seconds;
@@ -109,4 +99,30 @@ export async function cpuPerRequestAtOnce(
     rounds: us[i],
     errors: errors[i],
   }));
+}
+
+/** A column of {@link renderAtOnceTable} between CPU per request and the rounds. */
+export interface AtOnceColumn {
+  /** Heading. */
+  heading: string;
+  /** The cell of a row. */
+  cell: (row: AtOnceRow) => string;
+}
+
+/**
+ * The Markdown table of at-once rows: server, µs/request, the given columns, the rounds'
+ * µs/request, errors.
+ */
+export function renderAtOnceTable(rows: AtOnceRow[], columns: AtOnceColumn[]): string {
+  return table(
+    ["server", "µs/request", ...columns.map((c) => c.heading), "rounds (µs/request)", "errors"],
+    ["---", "---:", ...columns.map(() => "---:"), "---", "---:"],
+    rows.map((r) => [
+      r.name,
+      fmt(r.usPerRequest, 2),
+      ...columns.map((c) => c.cell(r)),
+      r.rounds.map((x) => fmt(x, 2)).join(", "),
+      String(r.errors ?? "—"),
+    ]),
+  );
 }

@@ -3,7 +3,7 @@
  * the same requests. Run as its own process:
  *
  * ```
- * deno run -A bench/bare_server.ts MODE PORT [NAME=FILE ...]
+ * deno run -A bench/bare_server.ts MODE PORT [NAME=FILE ...]   # NAME=URL in mode mirror
  * ```
  *
  * MODE is one of:
@@ -13,7 +13,11 @@
  *   body with modyard's four headers (`cache-control`, `etag`, `content-type`,
  *   `x-content-type-options`), the request's `Authorization` and `If-None-Match` read (the
  *   answer depends on both), the `Response` made once and cloned, as modyard's reply cache does;
- * - `tile`: `same` with an 8,192-byte `application/octet-stream` body (a full checksum-log tile);
+ * - `mirror`: each `/NAME` answers what URL answered when the server started (status 200
+ *   required): the same body (a string when it is text or JSON, as modyard keeps those, else
+ *   bytes) and the same headers but `date` and `content-length` (the runtime writes those),
+ *   after reading `Authorization` and `If-None-Match` as `same` does; the `Response` made once
+ *   and cloned. Modyard's cost per answer beyond what its exact bytes cost Deno itself;
  * - `headers4`: `same` without reading request headers; `auth`: `json` after reading the
  *   `Authorization` header (the two halves of `same`, to tell their costs apart);
  * - `bytes`: each `/NAME` answers FILE's bytes, read once at start, as one `Uint8Array` body;
@@ -36,7 +40,7 @@ export const BARE_MODES = [
   "hello",
   "json",
   "same",
-  "tile",
+  "mirror",
   "headers4",
   "auth",
   "bytes",
@@ -47,8 +51,6 @@ export const BARE_MODES = [
 
 /** Row name of mode `same` in reports. */
 export const SAME_WORK_NAME = "bare Deno.serve, the same work";
-/** Row name of mode `tile` in reports. */
-export const BARE_TILE_NAME = "bare Deno.serve, the same work, 8 KiB body";
 
 /** One mode of the bare server. */
 export type BareMode = typeof BARE_MODES[number];
@@ -83,11 +85,10 @@ export async function bareHandler(
       ...COMMON_HEADERS,
     ],
   });
-  const tile = new Response(new Uint8Array(8192).fill(0x5a), {
-    headers: [...same.headers].map(([k, v]) =>
-      [k, k === "content-type" ? "application/octet-stream" : v] as [string, string]
-    ),
-  });
+  const mirrored = new Map<string, Response>();
+  for (const [name, url] of mode === "mirror" ? Object.entries(files) : []) {
+    mirrored.set(`/${name}`, await mirror(url));
+  }
   return async (req) => {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") {
@@ -95,12 +96,13 @@ export async function bareHandler(
       return new Response("ok");
     }
     if (mode === "hello" || mode === "kv") return new Response("hello\n");
-    if (mode === "same" || mode === "tile") {
+    if (mode === "same" || mode === "mirror") {
       if (req.headers.get("authorization") !== null) {
         return new Response("private\n", { status: 401 });
       }
       if (req.headers.get("if-none-match") !== null) return new Response(null, { status: 304 });
-      return mode === "same" ? same.clone() : tile.clone();
+      const answer = mode === "same" ? same : mirrored.get(path);
+      return answer ? answer.clone() : new Response("not found", { status: 404 });
     }
     if (mode === "headers4") return same.clone();
     if (mode === "auth" && req.headers.get("authorization") !== null) {
@@ -130,6 +132,24 @@ export async function bareHandler(
     });
     return new Response(body, { headers: zipHeaders(bytes.byteLength) });
   };
+}
+
+/** Headers the runtime writes itself, so not copied by mode `mirror`. */
+const RUNTIME_HEADERS = new Set(["date", "content-length"]);
+
+/** A `Response` with the body and headers `url` answers now (which must be a 200). */
+export async function mirror(url: string): Promise<Response> {
+  const res = await fetch(url);
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new Error(`mirror ${url}: status ${res.status}, not 200`);
+  }
+  const headers = [...res.headers].filter(([name]) => !RUNTIME_HEADERS.has(name));
+  const type = res.headers.get("content-type") ?? "";
+  const body = type.startsWith("text/") || type.includes("json")
+    ? await res.text()
+    : await res.bytes();
+  return new Response(body, { headers });
 }
 
 if (import.meta.main) {

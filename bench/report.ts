@@ -15,7 +15,7 @@ import type { Machine } from "./machine.ts";
 import type { Rss } from "./memory.ts";
 import type { SoakResult } from "./soak.ts";
 import type { WrkRun } from "./wrk.ts";
-import type { AtOnceRow } from "./at_once.ts";
+import { type AtOnceRow, renderAtOnceTable } from "./at_once.ts";
 import { SAME_WORK_NAME } from "./bare_server.ts";
 import {
   type PullThroughResult,
@@ -130,19 +130,7 @@ the same time (one wrk each, 32 connections each, ${jsonCpu.rounds.length} round
 CPU from /proc, so the machine's slow and fast spells hit all of them alike; a core shared by ${atOnce.length}
 servers makes each figure larger than when loaded alone, the ratios are what counts):
 
-${
-      table(
-        ["server", "µs/request", "× bare JSON (by CPU)", "rounds (µs/request)", "errors"],
-        ["---", "---:", "---:", "---", "---:"],
-        atOnce.map((r) => [
-          r.name,
-          fmt(r.usPerRequest, 2),
-          times(r),
-          r.rounds.map((x) => fmt(x, 2)).join(", "),
-          String(r.errors ?? "—"),
-        ]),
-      )
-    }
+${renderAtOnceTable(atOnce, [{ heading: "× bare JSON (by CPU)", cell: times }])}
 
 By CPU, \`.info\` is ${times(infoCpu)} the bare JSON server and ${
       fmt(sameCpu.usPerRequest / infoCpu.usPerRequest, 2)

@@ -43,7 +43,6 @@ import { DEFAULT_ZIP_CACHE_SIZE } from "../src/registry/zip_cache.ts";
 import { measureUpload } from "./upload.ts";
 import { measurePullThrough, renderPullThroughSection } from "./pull_through.ts";
 import { measureSumdbLog, renderSumdbLogSection } from "./sumdb_log.ts";
-import { BARE_TILE_NAME } from "./bare_server.ts";
 import { measureWebUi, renderWebUiSection } from "./web_ui.ts";
 import { storedZip } from "./fixtures.ts";
 import { runWrk } from "./wrk.ts";
@@ -158,11 +157,9 @@ async function runSumdbLogOnly(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "modyard-bench-sumdb-" });
   try {
     const bare = await startBare("json");
-    const same = await startBare("same");
-    const tile = await startBare("tile");
     const anchor = { name: "bare Deno.serve, small JSON", url: `${bare.url}/`, pids: [bare.pid] };
     const pin = await choosePinning();
-    if (pin) await pinProcesses([bare.pid, same.pid, tile.pid], pin.servers);
+    if (pin) await pinProcesses([bare.pid], pin.servers);
     const common = {
       seconds: SECONDS,
       rounds: ROUNDS,
@@ -180,10 +177,7 @@ async function runSumdbLogOnly(): Promise<void> {
       records: SUMDB_RECORDS,
       publishZips: SUMDB_ZIPS,
       serverCpus: pin?.servers,
-      bare: {
-        same: { name: SAME_WORK_NAME, url: `${same.url}/`, pids: [same.pid] },
-        tile: { name: BARE_TILE_NAME, url: `${tile.url}/`, pids: [tile.pid] },
-      },
+      startMirror: (urls) => startBare("mirror", urls),
     });
     const dataOut = Deno.env.get("BENCH_DATA");
     if (dataOut) await Deno.writeTextFile(dataOut, JSON.stringify(result, null, 1) + "\n");
@@ -221,7 +215,6 @@ try {
       "hello",
       "json",
       "same",
-      "tile",
       "headers4",
       "auth",
       "bytes",
@@ -303,10 +296,7 @@ try {
     records: SUMDB_RECORDS,
     publishZips: SUMDB_ZIPS,
     serverCpus: pin?.servers,
-    bare: {
-      same: sameAnchor,
-      tile: { name: BARE_TILE_NAME, url: `${bare.tile.url}/`, pids: [bare.tile.pid] },
-    },
+    startMirror: (urls) => startBare("mirror", urls),
   });
   if (pin) await pinProcesses(pinned, allCpus());
 
