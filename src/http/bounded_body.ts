@@ -5,6 +5,8 @@
  * @module
  */
 
+import { concatBytes } from "../bytes/concat_bytes.ts";
+
 /**
  * The request's body bytes; throws `tooLarge()` when `Content-Length` or the bytes read
  * exceed `limit`. A request without a body gives no bytes.
@@ -20,7 +22,7 @@ export async function readBoundedBody(
   tooLarge: () => Error,
 ): Promise<Uint8Array<ArrayBuffer>> {
   if (Number(request.headers.get("content-length") ?? "0") > limit) throw tooLarge();
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   if (request.body) {
     for await (const chunk of request.body) {
@@ -29,11 +31,5 @@ export async function readBoundedBody(
       parts.push(chunk);
     }
   }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const p of parts) {
-    bytes.set(p, offset);
-    offset += p.byteLength;
-  }
-  return bytes;
+  return concatBytes(parts, size);
 }

@@ -9,6 +9,7 @@
  */
 
 import { afterDelay } from "./web_timer.ts";
+import { concatBytes } from "../bytes/concat_bytes.ts";
 
 /** Where batches go: resolves once the bytes are written. */
 export type LineSink = (bytes: Uint8Array) => Promise<void>;
@@ -183,14 +184,7 @@ export class LineBuffer {
     // The sink may hold the chunk until its write ends: never encode into it again.
     this.#chunk = new Uint8Array(this.#flushBytes);
     this.#used = 0;
-    if (parts.length === 1) return parts[0];
-    const all = new Uint8Array(total);
-    let at = 0;
-    for (const part of parts) {
-      all.set(part, at);
-      at += part.byteLength;
-    }
-    return all;
+    return concatBytes(parts, total);
   }
 
   async #drain(): Promise<void> {

@@ -15,6 +15,7 @@
 import { createHash } from "node:crypto";
 import zlib from "node:zlib";
 import { ZipRuleError } from "../gomod/zipcheck.ts";
+import { concatBytes } from "../bytes/concat_bytes.ts";
 
 /** What an entry's content turned out to be. */
 export interface EntryDigest {
@@ -156,7 +157,7 @@ export class EntryDigester {
       size: digest.size,
       crc32: digest.crc,
       sha256: digest.sha256(),
-      content: this.keep ? concat(this.#kept, digest.size) : null,
+      content: this.keep ? concatBytes(this.#kept, digest.size) : null,
     };
   }
 
@@ -188,7 +189,7 @@ export class EntryDigester {
   }
 
   #inflateBuffered(): void {
-    const input = concat(this.#buffered, this.#bufferedBytes);
+    const input = concatBytes(this.#buffered, this.#bufferedBytes);
     this.#buffered = [];
     let out: Uint8Array;
     try {
@@ -257,14 +258,4 @@ export class EntryDigester {
     }
     return new ZipRuleError(`${name}: cannot read entry: ${(err as Error).message}`);
   }
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }

@@ -19,6 +19,7 @@
 import zlib from "node:zlib";
 import { MAX_ZIP_ENTRIES, MAX_ZIP_SIZE } from "../gomod/zipcheck.ts";
 import { ContentDigest } from "./entry_digest.ts";
+import { concatBytes } from "../bytes/concat_bytes.ts";
 
 /** An entry whose content was digested during the upload. */
 export interface ScannedEntry {
@@ -300,7 +301,7 @@ export class ZipPrescan {
       current.bufferedBytes += take;
       current.remaining -= take;
       if (current.remaining === 0) {
-        const input = concat(current.buffered, current.bufferedBytes);
+        const input = concatBytes(current.buffered, current.bufferedBytes);
         current.buffered = [];
         const inflated = this.#inflateSync(input);
         // Truncated data, data that does not inflate, or bytes after its end: validation's.
@@ -326,7 +327,7 @@ export class ZipPrescan {
       return bytes.length;
     }
     current.lastAttempt = current.bufferedBytes;
-    const input = first ? bytes : concat(current.buffered, current.bufferedBytes);
+    const input = first ? bytes : concatBytes(current.buffered, current.bufferedBytes);
     const inflated = this.#inflateSync(input);
     if (inflated === "more") {
       current.buffered = [first ? bytes.slice() : input];
@@ -457,15 +458,4 @@ function hasZip64Extra(extra: Uint8Array): boolean {
     at += 4 + view.getUint16(at + 2, true);
   }
   return false;
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
 }

@@ -10,6 +10,7 @@ import { escapeCase } from "../gomod/path.ts";
 import { FetchLimiter } from "./fetch_limiter.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import type { UpstreamEntry } from "./upstream_list.ts";
+import { concatBytes } from "../bytes/concat_bytes.ts";
 
 /** Timeouts and caps of upstream fetches. */
 export interface UpstreamLimits {
@@ -62,13 +63,7 @@ export class UpstreamClient {
       size += piece.byteLength;
       return Promise.resolve();
     });
-    const out = new Uint8Array(size);
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
+    return concatBytes(parts, size);
   }
 
   /**
@@ -228,13 +223,7 @@ async function shortReason(response: Response): Promise<string> {
   } finally {
     await reader.cancel().catch(() => {});
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
-  }
-  const text = new TextDecoder().decode(bytes.subarray(0, MAX_REASON_BYTES))
+  const text = new TextDecoder().decode(concatBytes(parts, size).subarray(0, MAX_REASON_BYTES))
     .replace(/[\p{Cc}\s]+/gu, " ").trim();
   return text === "" ? "" : `: ${text}`;
 }
