@@ -47,6 +47,28 @@ Deno.test("a state-cache space never holds more than its budget; the newest entr
   }
 });
 
+Deno.test("what the reply cache counts against its budgets covers what its kept answers really hold", async () => {
+  const helper = new URL("./helpers/reply_cache_memory.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", helper, "10000"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assertEquals(out.code, 0, stderr);
+  const rows = new TextDecoder().decode(out.stdout).trim().split("\n").map((line) =>
+    JSON.parse(line) as { kind: string; real: number; counted: number }
+  );
+  assertEquals(rows.map((r) => r.kind), ["404", "info, after a 304"]);
+  for (const r of rows) {
+    assertOk(r.real > 500, `${r.kind}: ${r.real} bytes per entry measured: the probe is broken`);
+    assertOk(
+      r.real <= r.counted,
+      `${r.kind}: an entry holds ${r.real} bytes but counts ${r.counted} against the budget`,
+    );
+  }
+});
+
 function rssMiB(pid: number): number {
   const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
