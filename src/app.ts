@@ -314,18 +314,6 @@ const routes: Route[] = [
 /** Builds the app over an open store. */
 export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const cache = new StateCache(kv, REPLY_SPACE_BUDGETS);
-  // Each cached answer's log line and metrics record are prepared once, when it is kept.
-  const replies = new ReplyCache(cache, (about, status, bytes, reason) =>
-    observer.prepare({
-      method: "GET",
-      route: about.route,
-      owner: about.owner,
-      status,
-      bytesOut: bytes,
-      bytesIn: 0,
-      user: about.user,
-      reason,
-    }));
   const services: Services = {
     kv,
     auth: new Authenticator(kv, cache),
@@ -363,6 +351,8 @@ export function createApp(kv: Deno.Kv, options: AppOptions): App {
   const logger = options.logger ??
     new Logger({ format: options.logFormat ?? "text", level: options.logLevel ?? "error" });
   const observer = new RequestObserver(new HttpMetrics(), logger, otelEnabled());
+  // Each cached answer's log line and metrics record are prepared once, when it is kept.
+  const replies = ReplyCache.observed(cache, observer);
   const webhooks = webhookSettings(options.webhooks);
   const dispatcher = new WebhookDispatcher(kv, webhooks, logger);
   const reclaimed = { uploads: 0, chunks: 0, bytes: 0 };

@@ -11,7 +11,7 @@
 
 import { sha256Hex } from "../crypto/sha256.ts";
 import type { StateCache } from "../registry/state_cache.ts";
-import type { PreparedOutcome } from "../ops/request_observer.ts";
+import type { PreparedOutcome, RequestObserver } from "../ops/request_observer.ts";
 import { cacheHeaders, notModified, type Reply } from "./responses.ts";
 
 /** Paths up to this length are keys as they are; longer ones by their digest. */
@@ -116,6 +116,21 @@ export class ReplyCache {
     private readonly state: StateCache,
     private readonly prepare: PrepareOutcome,
   ) {}
+
+  /** A reply cache whose answers' records are prepared by `observer` (as GETs). */
+  static observed(state: StateCache, observer: RequestObserver): ReplyCache {
+    return new ReplyCache(state, (about, status, bytes, reason) =>
+      observer.prepare({
+        method: "GET",
+        route: about.route,
+        owner: about.owner,
+        status,
+        bytesOut: bytes,
+        bytesIn: 0,
+        user: about.user,
+        reason,
+      }));
+  }
 
   /**
    * The response to `request` from a cached answer whose credentials are still valid (a 304

@@ -60,17 +60,7 @@ try {
   for (const [kind, make] of Object.entries(KINDS)) {
     const state = new StateCache(kv, { reply: 1e12, reply404: 1e12 });
     const observer = new RequestObserver(new HttpMetrics(), new Logger({ level: "info" }), false);
-    const replies = new ReplyCache(state, (about, status, bytes, reason) =>
-      observer.prepare({
-        method: "GET",
-        route: about.route,
-        owner: about.owner,
-        status,
-        bytesOut: bytes,
-        bytesIn: 0,
-        user: about.user,
-        reason,
-      }));
+    const replies = ReplyCache.observed(state, observer);
     await state.get("warm", "up", () => Promise.resolve(0)); // a poll: the cache is fresh
     const epoch = state.freshEpoch();
     const before = heldBytes();

@@ -16,6 +16,7 @@
  */
 
 import { detectFileKind, isActiveDocument, SNIFF_BYTES } from "./file_kind.ts";
+import { concatBytes } from "../../bytes/concat_bytes.ts";
 
 export { SNIFF_BYTES };
 
@@ -64,7 +65,7 @@ export async function rawFileResponse(
     await reader.cancel().catch(() => {});
     throw err;
   }
-  const start = concat(pieces, held);
+  const start = concatBytes(pieces, held);
   const headers = rawFileHeaders(file.path, start.subarray(0, SNIFF_BYTES), ended);
   headers.set("content-length", String(file.size));
   if (options.head) {
@@ -137,15 +138,4 @@ export function attachment(name: string): string {
     (c) => "%" + c.charCodeAt(0).toString(16).toUpperCase(),
   );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
-}
-
-function concat(pieces: Uint8Array[], length: number): Uint8Array {
-  if (pieces.length === 1) return pieces[0];
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of pieces) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
