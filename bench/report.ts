@@ -164,6 +164,26 @@ metrics, the request log line) a margin of about ${
 ${cpuTable}`;
 }
 
+/**
+ * The metadata target read by server CPU per request, `.info` and the small-JSON anchor loaded
+ * at once: the figure that holds from run to run where the rates above move by a tenth.
+ */
+function metadataCpuRows(d: BenchData, json: Compared): string[][] {
+  const atOnce = d.metadataAtOnce ?? [];
+  const anchor = atOnce.find((r) => r.name === json.name);
+  const info = atOnce.find((r) => r.name === ".info");
+  if (!anchor || !info) return [];
+  const value = anchor.usPerRequest / info.usPerRequest;
+  return [[
+    "metadata by server CPU per request (.info, loaded at once with the anchor)",
+    `${fmt(info.usPerRequest, 2)} µs`,
+    `bare JSON ${fmt(anchor.usPerRequest, 2)} µs`,
+    ratio(value, 0.7),
+    "≥ 0.7× (read by CPU)",
+    ok(value >= 0.7),
+  ]];
+}
+
 /** Renders the report. */
 export function renderReport(d: BenchData): string {
   const m = d.machine;
@@ -228,6 +248,7 @@ export function renderReport(d: BenchData): string {
           `the same-work server is ${fmt(same.rps / json.rps, 2)}× bare JSON (see Metadata)`,
         ]]
         : []),
+      ...metadataCpuRows(d, json),
       [
         "upload, 100 MiB zip",
         `${fmt(up.mbps, 1)} MB/s`,
