@@ -172,12 +172,7 @@ export async function measureSumdbLog(o: SumdbLogOptions): Promise<SumdbLogResul
     if (o.serverCpus !== undefined) await pinProcesses(mod, o.serverCpus);
     const rows = await compareTargets([
       { ...o.anchor, threads: o.threads },
-      {
-        name: ".info",
-        url: `${server.url}/api/packages/logon/go/${MODULE}/@v/v1.0.7.info`,
-        pids: mod,
-        threads: o.threads,
-      },
+      { name: ".info", url: infoUrl, pids: mod, threads: o.threads },
       { name: "lookup", url: lookupUrl, pids: mod, threads: o.threads },
       { name: FULL_TILE, url: fullTile, pids: mod, threads: o.threads },
       {
@@ -275,6 +270,7 @@ function publishRatio(r: SumdbLogResult): number {
   return pairs?.length ? median(pairs) : totalsRatio(r);
 }
 
+/** The arithmetic mean. */
 function mean(values: number[]): number {
   return values.reduce((a, b) => a + b, 0) / values.length;
 }
