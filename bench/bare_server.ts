@@ -135,7 +135,7 @@ export async function bareHandler(
 }
 
 /** Headers the runtime writes itself, so not copied by mode `mirror`. */
-const RUNTIME_HEADERS = new Set(["date", "content-length"]);
+export const RUNTIME_HEADERS: ReadonlySet<string> = new Set(["date", "content-length"]);
 
 /** A `Response` with the body and headers `url` answers now (which must be a 200). */
 export async function mirror(url: string): Promise<Response> {

@@ -18,7 +18,7 @@
  */
 
 import { freePort, runCli, serveArgs, waitUntilHealthy } from "../tests/helpers/server.ts";
-import type { BareMode } from "./bare_server.ts";
+import { BARE_MODES, type BareMode } from "./bare_server.ts";
 import { fillStore, measureColdStart } from "./cold_start.ts";
 import { chooseThreads, compareTargets, type Target } from "./compare.ts";
 import { cpuPerRequestAtOnce } from "./at_once.ts";
@@ -210,18 +210,9 @@ try {
   const secretInfo = `${server.url}/api/packages/secret/go/${f.private.module}/@v/v1.0.0.info`;
   const zipFiles = { "one.zip": f.one.file, "fifty.zip": f.fifty.file };
   const bare: Record<string, { url: string; pid: number }> = {};
-  for (
-    const mode of [
-      "hello",
-      "json",
-      "same",
-      "headers4",
-      "auth",
-      "bytes",
-      "file",
-      "stream",
-    ] as const
-  ) {
+  // Every mode but `mirror` (the checksum-log scenario starts its own, copying answers of its
+  // server) and `kv` (the cold-start scenario's, over its store).
+  for (const mode of BARE_MODES.filter((m) => m !== "mirror" && m !== "kv")) {
     bare[mode] = await startBare(mode, zipFiles);
   }
   const nginx = await startNginx(f.zipDir);

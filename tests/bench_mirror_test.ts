@@ -5,7 +5,7 @@
  */
 
 import { assertEquals } from "./helpers/assert.ts";
-import { bareHandler } from "../bench/bare_server.ts";
+import { bareHandler, RUNTIME_HEADERS } from "../bench/bare_server.ts";
 
 const NOTE = "go.sum database tree\n3\nAAAA=\n\n\u2014 example.test/alice c2ln\n";
 const HEADERS: [string, string][] = [
@@ -32,7 +32,7 @@ function original(): { url: string; close(): Promise<void> } {
 
 /** Headers the runtime did not write itself, in order. */
 function ownHeaders(res: Response): [string, string][] {
-  return [...res.headers].filter(([k]) => k !== "date" && k !== "content-length");
+  return [...res.headers].filter(([k]) => !RUNTIME_HEADERS.has(k));
 }
 
 Deno.test("a bare copy sends the copied answer's bytes and headers, again and again", async () => {

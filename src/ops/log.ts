@@ -12,6 +12,7 @@
  */
 
 import { LineBuffer, type LineBufferOptions, type LineSink, stdoutSink } from "./line_buffer.ts";
+import { concatBytes } from "../bytes/concat_bytes.ts";
 
 /** Log levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -241,8 +242,9 @@ const utf8 = new TextEncoder();
 function preparedLine(before: string, head: string, tail: string): PreparedLine {
   // One buffer for the three: each cached answer keeps a line, and every separate
   // ArrayBuffer costs its own allocation outside the heap.
-  const all = utf8.encode(before + head + tail);
-  const [b, h] = [utf8.encode(before).byteLength, utf8.encode(head).byteLength];
+  const parts = [utf8.encode(before), utf8.encode(head), utf8.encode(tail)];
+  const all = concatBytes(parts);
+  const [b, h] = [parts[0].byteLength, parts[1].byteLength];
   return {
     before: all.subarray(0, b),
     head: all.subarray(b, b + h),
