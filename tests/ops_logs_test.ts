@@ -340,3 +340,25 @@ Deno.test("main.ts serve --log-format json writes only parseable JSON lines to s
   ]);
   assertOk(lines.some((l) => String(l.msg).includes("SIGTERM: shutting down")), stdout);
 });
+
+Deno.test("under steady load the line buffer writes once per interval, not after every line", async () => {
+  const written: string[] = [];
+  const decoder = new TextDecoder();
+  // A sink that takes a millisecond, like a pipe or a terminal: lines keep coming meanwhile.
+  const buffer = new LineBuffer(async (bytes) => {
+    written.push(decoder.decode(bytes));
+    await new Promise((r) => setTimeout(r, 1));
+  }, { intervalMs: 50, flushBytes: 1 << 20, maxBytes: 1 << 22 });
+  const expected: string[] = [];
+  const started = Date.now();
+  for (let i = 0; Date.now() - started < 300; i++) {
+    const line = `line ${i}\n`;
+    buffer.push(line);
+    expected.push(line);
+    if (i % 5 === 4) await new Promise((r) => setTimeout(r, 1));
+  }
+  await buffer.flush();
+  assertEquals(written.join(""), expected.join(""));
+  // 300 ms at one write per 50 ms interval: 6 or 7 writes, and the flush's.
+  assertOk(written.length <= 10, `${written.length} writes for ${expected.length} lines`);
+});

@@ -131,17 +131,21 @@ export class LineBuffer {
   endLine(): void {
     this.#bytes += this.#used - this.#lineStart;
     if (this.#bytes >= this.#flushBytes) this.#start();
-    else if (!this.#timer) {
-      // One timer at a time, left to run out even when a full chunk was written meanwhile:
-      // under load a write starts every few milliseconds, and a timer made and dropped for
-      // each would cost more than the lines (an AbortSignal's timeout makes a DOMException).
-      // Not setTimeout: the first log line is written while the server starts (web_timer.ts).
-      this.#timer = true;
-      afterDelay(this.#intervalMs, () => {
-        this.#timer = false;
-        if (this.#bytes > 0) this.#start();
-      });
-    }
+    else this.#schedule();
+  }
+
+  /** Makes sure a write starts within the interval (one timer at a time). */
+  #schedule(): void {
+    if (this.#timer) return;
+    // One timer at a time, left to run out even when a full chunk was written meanwhile:
+    // under load a write starts every few milliseconds, and a timer made and dropped for
+    // each would cost more than the lines (an AbortSignal's timeout makes a DOMException).
+    // Not setTimeout: the first log line is written while the server starts (web_timer.ts).
+    this.#timer = true;
+    afterDelay(this.#intervalMs, () => {
+      this.#timer = false;
+      if (this.#bytes > 0) this.#start();
+    });
   }
 
   /**
@@ -188,14 +192,17 @@ export class LineBuffer {
   }
 
   async #drain(): Promise<void> {
-    while (this.#bytes > 0) {
+    do {
       const bytes = this.#take();
       try {
         await this.sink(bytes);
       } catch {
         this.dropped += countLines(bytes);
       }
-    }
+      // Lines that came during the write go on at once only as a full batch; the rest wait
+      // for the interval, else a steady load makes a write every few lines.
+    } while (this.#bytes >= this.#flushBytes);
+    if (this.#bytes > 0) this.#schedule();
   }
 }
 
