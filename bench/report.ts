@@ -112,6 +112,8 @@ export { SAME_WORK_NAME };
 export const AUTH_READ_NAME = "bare JSON, reading Authorization";
 /** Row name of the bare server answering with modyard's four headers, reading none. */
 export const FOUR_HEADERS_NAME = "bare JSON with modyard's four headers";
+/** Row name of `.info` from a second modyard over the same store with `--log-level warn`. */
+export const QUIET_INFO_NAME = ".info, request log off (--log-level warn)";
 
 /**
  * The metadata figures beside the bare server that does the same work as modyard's answer, and
@@ -137,7 +139,7 @@ By CPU, \`.info\` is ${times(infoCpu)} the bare JSON server and ${
     }× the same-work server; the same-work server is ${times(sameCpu)} the bare JSON server
 (reading \`Authorization\`: ${times(cpu(AUTH_READ_NAME))}; four headers: ${
       times(cpu(FOUR_HEADERS_NAME))
-    }).
+    }).${quietText(cpu(QUIET_INFO_NAME), infoCpu, times)}
 `
     : "";
   return `
@@ -162,6 +164,19 @@ metrics, the request log line) a margin of about ${
   } % of the same-work server's request rate to stay at 0.7× the small-JSON anchor.
 
 ${cpuTable}`;
+}
+
+/** What the request log line costs a cached answer, from the `.info` of a server without it. */
+function quietText(
+  quiet: AtOnceRow | undefined,
+  info: AtOnceRow,
+  times: (r: AtOnceRow | undefined) => string,
+): string {
+  if (!quiet) return "";
+  return ` With the request log off (\`--log-level warn\`, a second modyard over the same store),
+\`.info\` is ${times(quiet)} the bare JSON server: the log line costs a cached answer ${
+    fmt(info.usPerRequest - quiet.usPerRequest, 2)
+  } µs of server CPU here.`;
 }
 
 /**

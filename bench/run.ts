@@ -34,6 +34,7 @@ import {
   AUTH_READ_NAME,
   type BenchData,
   FOUR_HEADERS_NAME,
+  QUIET_INFO_NAME,
   renderReport,
   SAME_WORK_NAME,
 } from "./report.ts";
@@ -230,9 +231,13 @@ try {
   const sameAnchor = { name: SAME_WORK_NAME, url: `${bare.same.url}/`, pids: [bare.same.pid] };
   const infoUrl = `${proxy}/${f.small.module}/@v/v1.0.0.info`;
   // Request-rate scenarios: servers on one core, wrk on the other (bench/pinning.ts).
+  // The same store served with the request log off: what the log line costs a cached answer.
+  const quiet = await spawnModyard(f.kvPath, [], ["--log-level", "warn"]);
+  cleanups.push(() => quiet.stop());
   const pin = await choosePinning();
   const pinned = [
     server.pid,
+    quiet.pid,
     ...["json", "hello", "same", "headers4", "auth"].map((m) => bare[m].pid),
   ];
   if (pin) await pinProcesses(pinned, pin.servers);
@@ -274,6 +279,7 @@ try {
       { name: FOUR_HEADERS_NAME, url: `${bare.headers4.url}/`, pids: [bare.headers4.pid] },
       sameAnchor,
       { name: ".info", url: infoUrl, pids: mod },
+      { name: QUIET_INFO_NAME, url: infoUrl.replace(server.url, quiet.url), pids: [quiet.pid] },
     ],
     { connections: 32, seconds: SECONDS, rounds: ROUNDS, wrkCpus: pin?.wrk },
   );
