@@ -237,10 +237,9 @@ try {
   const pin = await choosePinning();
   const pinned = [
     server.pid,
-    quiet.pid,
     ...["json", "hello", "same", "headers4", "auth"].map((m) => bare[m].pid),
   ];
-  if (pin) await pinProcesses(pinned, pin.servers);
+  if (pin) await pinProcesses([...pinned, quiet.pid], pin.servers);
   const metaOptions = { ...common, connections: 64, wrkCpus: pin?.wrk };
   const metaThreads = pin
     ? { threads: 1, calibration: [] }
@@ -283,6 +282,7 @@ try {
     ],
     { connections: 32, seconds: SECONDS, rounds: ROUNDS, wrkCpus: pin?.wrk },
   );
+  await quiet.stop(); // idle from here on: not beside the later scenarios
 
   log("checksum logs: lookups and tiles beside .info and the bare JSON anchor; publishing");
   const sumdbLog = await measureSumdbLog({
