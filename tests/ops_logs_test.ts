@@ -341,7 +341,7 @@ Deno.test("main.ts serve --log-format json writes only parseable JSON lines to s
   assertOk(lines.some((l) => String(l.msg).includes("SIGTERM: shutting down")), stdout);
 });
 
-Deno.test("under steady load the line buffer writes once per interval, not after every line", async () => {
+Deno.test("under steady load the line buffer writes once per interval, not whenever its last write ends", async () => {
   const written: string[] = [];
   const decoder = new TextDecoder();
   // A sink that takes a millisecond, like a pipe or a terminal: lines keep coming meanwhile.
